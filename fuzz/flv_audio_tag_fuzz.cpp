@@ -1,0 +1,11 @@
+// Fuzzes the FLV / Enhanced RTMP audio tag header parser.
+#include <cstddef>
+#include <cstdint>
+
+#include "media/flv.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  auto info = cascade::flv::parse_audio_tag({data, size});
+  if (info.ok() && info->header_size > size) __builtin_trap();
+  return 0;
+}

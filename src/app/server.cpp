@@ -1,0 +1,165 @@
+#include "app/server.h"
+
+#include <sys/resource.h>
+
+#include <boost/asio/signal_set.hpp>
+#include <thread>
+
+#include "core/log.h"
+#include "live/hub.h"
+#include "net/endpoint.h"
+#include "net/http_server.h"
+#include "net/tcp_listener.h"
+#include "net/worker_pool.h"
+#include "servers/api/api_routes.h"
+#include "servers/http_flv/flv_packager.h"
+#include "servers/http_flv/flv_viewer.h"
+#include "servers/rtmp/rtmp_connection.h"
+#include "servers/rtmp/rtmp_packager.h"
+
+namespace cascade::app {
+
+struct Server::Parts {
+  std::unique_ptr<net::WorkerPool> pool;
+  std::unique_ptr<live::Hub> hub;
+  servers::RtmpServerConfig rtmp_config;
+  std::unique_ptr<net::HttpServer> http;
+  std::unique_ptr<net::TcpListener> rtmp_listener;
+  std::unique_ptr<net::TcpListener> http_listener;
+  std::optional<boost::asio::ip::tcp::endpoint> rtmp_endpoint;
+  std::optional<boost::asio::ip::tcp::endpoint> http_endpoint;
+};
+
+namespace {
+
+live::HubConfig hub_config(const Config& config) {
+  live::HubConfig hub;
+  hub.publish_grace_ms = config.live.publish_grace_ms;
+  hub.gop_cache = config.live.gop_cache;
+  hub.gop_cache_max_bytes = uint64_t(config.live.gop_cache_max_mib) << 20;
+  hub.lag_skip_ms = config.live.lag_skip_ms;
+  hub.lag_close_ms = config.live.lag_close_ms;
+  hub.coalesce_ms = config.live.coalesce_ms;
+  return hub;
+}
+
+}  // namespace
+
+uint64_t raise_fd_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+    getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  return limit.rlim_cur;
+}
+
+Server::Server(Config config) : config_(std::move(config)), parts_(std::make_unique<Parts>()) {}
+
+Server::~Server() { stop(); }
+
+Status Server::start() {
+  Parts& p = *parts_;
+  size_t workers = config_.server.workers;
+  if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
+  p.pool = std::make_unique<net::WorkerPool>(workers);
+
+  const uint32_t chunk_size = config_.rtmp.chunk_size;
+  std::vector<live::OutputFormat> formats = {
+      {"rtmp", [chunk_size] { return servers::make_rtmp_packager(chunk_size); }},
+      {"flv", [] { return servers::make_flv_packager(); }},
+  };
+  p.hub = std::make_unique<live::Hub>(hub_config(config_), std::move(formats),
+                                      p.pool->contexts());
+
+  if (config_.rtmp.enabled) {
+    auto& rc = p.rtmp_config;
+    rc.session.out_chunk_size = config_.rtmp.chunk_size;
+    rc.session.window_ack_size = config_.rtmp.window_ack_size;
+    rc.session.peer_bandwidth = config_.rtmp.peer_bandwidth;
+    rc.session.limits.max_message_size = config_.rtmp.max_message_size;
+    rc.session.limits.max_pending_bytes = uint64_t(config_.rtmp.max_message_size) * 4;
+    rc.handshake_timeout_ms = config_.rtmp.handshake_timeout_ms;
+    rc.publisher_idle_timeout_ms = config_.rtmp.publisher_idle_timeout_ms;
+    live::FormatId rtmp_format = *p.hub->find_format("rtmp");
+    p.rtmp_listener = std::make_unique<net::TcpListener>(
+        *p.pool, "rtmp",
+        [this, rtmp_format](boost::asio::ip::tcp::socket socket, size_t worker) {
+          std::make_shared<servers::RtmpConnection>(std::move(socket), worker, *parts_->hub,
+                                                    rtmp_format, parts_->rtmp_config)
+              ->start();
+        });
+    auto endpoint = net::parse_endpoint(config_.rtmp.listen);
+    if (!endpoint) return make_error("rtmp.listen: {}", endpoint.error().message);
+    auto bound = p.rtmp_listener->listen(*endpoint);
+    if (!bound) return bound.error();
+    p.rtmp_endpoint = *bound;
+  }
+
+  if (config_.http.enabled) {
+    net::HttpLimits limits;
+    limits.max_header_bytes = config_.http.max_header_bytes;
+    limits.request_timeout_ms = config_.http.request_timeout_ms;
+    limits.idle_timeout_ms = config_.http.idle_timeout_ms;
+    limits.cors_origin = config_.http.cors_origin;
+    std::vector<net::HttpRoute> routes = {
+        servers::make_api_route(*p.hub),
+        servers::make_http_flv_route(*p.hub, *p.hub->find_format("flv")),
+    };
+    p.http = std::make_unique<net::HttpServer>(std::move(routes), limits);
+    p.http_listener = std::make_unique<net::TcpListener>(
+        *p.pool, "http", [this](boost::asio::ip::tcp::socket socket, size_t worker) {
+          parts_->http->serve(std::move(socket), worker);
+        });
+    auto endpoint = net::parse_endpoint(config_.http.listen);
+    if (!endpoint) return make_error("http.listen: {}", endpoint.error().message);
+    auto bound = p.http_listener->listen(*endpoint);
+    if (!bound) return bound.error();
+    p.http_endpoint = *bound;
+  }
+
+  p.pool->start();
+  if (p.rtmp_listener) p.rtmp_listener->start();
+  if (p.http_listener) p.http_listener->start();
+  log::get("server").info("started with {} workers", workers);
+  if (p.rtmp_endpoint) {
+    log::get("server").info("rtmp listening on {}", net::to_string(*p.rtmp_endpoint));
+  }
+  if (p.http_endpoint) {
+    log::get("server").info("http listening on {}", net::to_string(*p.http_endpoint));
+  }
+  return {};
+}
+
+void Server::run_until_signal() {
+  boost::asio::io_context signals_context;
+  boost::asio::signal_set signals(signals_context, SIGINT, SIGTERM);
+  signals.async_wait([](const boost::system::error_code& ec, int signal) {
+    if (!ec) log::get("server").info("signal {} received; stopping", signal);
+  });
+  signals_context.run();
+  stop();
+}
+
+void Server::stop() {
+  if (!parts_ || !parts_->pool) return;
+  if (parts_->rtmp_listener) parts_->rtmp_listener->close();
+  if (parts_->http_listener) parts_->http_listener->close();
+  parts_->pool->stop(true);
+  parts_->pool->join();
+  // The process is exiting: sessions still open are not torn down one by one
+  // (their objects span workers whose event loops have stopped), so the
+  // parts are deliberately left to the operating system.
+  (void)parts_.release();
+}
+
+std::optional<boost::asio::ip::tcp::endpoint> Server::rtmp_endpoint() const {
+  return parts_->rtmp_endpoint;
+}
+std::optional<boost::asio::ip::tcp::endpoint> Server::http_endpoint() const {
+  return parts_->http_endpoint;
+}
+
+}  // namespace cascade::app

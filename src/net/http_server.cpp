@@ -1,0 +1,141 @@
+#include "net/http_server.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "core/log.h"
+#include "core/metrics.h"
+#include "net/endpoint.h"
+
+namespace cascade::net {
+
+using boost::asio::awaitable;
+using boost::asio::use_awaitable;
+
+HttpConnection::HttpConnection(boost::asio::ip::tcp::socket socket, size_t worker,
+                               const HttpLimits& limits)
+    : stream_(std::move(socket)), worker_(worker), limits_(limits) {
+  boost::system::error_code ec;
+  auto remote = stream_.socket().remote_endpoint(ec);
+  peer_ = ec ? "unknown" : to_string(remote);
+}
+
+HttpResponse HttpConnection::response(const HttpRequest& request, http::status status,
+                                      std::string_view content_type, std::string body) const {
+  HttpResponse res{status, request.version()};
+  res.set(http::field::server, "cascade");
+  if (!content_type.empty()) res.set(http::field::content_type, content_type);
+  if (!limits_.cors_origin.empty()) {
+    res.set(http::field::access_control_allow_origin, limits_.cors_origin);
+  }
+  res.keep_alive(request.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+awaitable<void> HttpConnection::send(HttpResponse response) {
+  stream_.expires_after(std::chrono::milliseconds(limits_.request_timeout_ms));
+  co_await http::async_write(stream_, response, use_awaitable);
+}
+
+HttpServer::HttpServer(std::vector<HttpRoute> routes, HttpLimits limits)
+    : routes_(std::move(routes)), limits_(std::move(limits)) {}
+
+void HttpServer::serve(boost::asio::ip::tcp::socket socket, size_t worker) {
+  auto executor = socket.get_executor();
+  auto connection = std::make_shared<HttpConnection>(std::move(socket), worker, limits_);
+  boost::asio::co_spawn(
+      executor,
+      [this, connection]() -> awaitable<void> { co_await run(*connection); },
+      [connection](std::exception_ptr error) {
+        if (!error) return;
+        try {
+          std::rethrow_exception(error);
+        } catch (const boost::system::system_error& e) {
+          log::get("http").debug("[{}] closed: {}", connection->peer(), e.code().message());
+        } catch (const std::exception& e) {
+          log::get("http").warn("[{}] closed: {}", connection->peer(), e.what());
+        }
+      });
+}
+
+awaitable<void> HttpServer::run(HttpConnection& connection) {
+  static Counter& bad_requests = Metrics::global().counter("cascade_http_bad_requests_total");
+  static Counter& requests = Metrics::global().counter("cascade_http_requests_total");
+  boost::beast::flat_buffer buffer(limits_.max_header_bytes + limits_.max_body_bytes);
+  bool first = true;
+  while (true) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(limits_.max_header_bytes);
+    parser.body_limit(limits_.max_body_bytes);
+    connection.stream().expires_after(std::chrono::milliseconds(
+        first ? limits_.request_timeout_ms : limits_.idle_timeout_ms));
+    first = false;
+    boost::system::error_code ec;
+    co_await http::async_read(connection.stream(), buffer, parser,
+                              boost::asio::redirect_error(use_awaitable, ec));
+    if (ec == http::error::end_of_stream || ec == boost::asio::error::eof ||
+        ec == boost::beast::error::timeout || ec == boost::asio::error::connection_reset) {
+      break;
+    }
+    if (ec) {
+      bad_requests.inc();
+      log::get("http").info("[{}] bad request: {}", connection.peer(), ec.message());
+      HttpRequest blank;
+      blank.version(11);
+      blank.keep_alive(false);
+      auto res = connection.response(blank, http::status::bad_request, "text/plain",
+                                     "bad request: " + ec.message() + "\n");
+      co_await connection.send(std::move(res));
+      break;
+    }
+    requests.inc();
+    HttpRequest request = parser.release();
+    HttpOutcome outcome = HttpOutcome::kNotMine;
+    for (const HttpRoute& route : routes_) {
+      outcome = co_await route(connection, request);
+      if (outcome != HttpOutcome::kNotMine) break;
+    }
+    if (outcome == HttpOutcome::kClose) break;
+    if (outcome == HttpOutcome::kNotMine) {
+      auto res = connection.response(request, http::status::not_found, "text/plain",
+                                     "not found\n");
+      co_await connection.send(std::move(res));
+    }
+    if (!request.keep_alive()) break;
+  }
+  boost::system::error_code ignored;
+  connection.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+  connection.socket().close(ignored);
+}
+
+bool percent_decode(std::string_view in, std::string& out) {
+  out.clear();
+  out.reserve(in.size());
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out.push_back(in[i]);
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    int hi = hex(in[i + 1]);
+    int lo = hex(in[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    char c = static_cast<char>(hi * 16 + lo);
+    if (c == '\0') return false;
+    out.push_back(c);
+    i += 2;
+  }
+  return true;
+}
+
+}  // namespace cascade::net

@@ -1,0 +1,78 @@
+// HTTP/1.1 transport on Boost.Beast: reads requests (bounded header and body
+// sizes, request and idle timeouts), hands each to the first route that takes
+// it, writes the response, keeps the connection alive when both sides allow.
+// A route may instead take the connection over (a live stream) and finish it.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cascade::net {
+
+namespace http = boost::beast::http;
+using HttpRequest = http::request<http::string_body>;
+using HttpResponse = http::response<http::string_body>;
+
+struct HttpLimits {
+  uint32_t max_header_bytes = 8 * 1024;
+  uint32_t max_body_bytes = 64 * 1024;
+  uint32_t request_timeout_ms = 10'000;  // whole request, from its first byte
+  uint32_t idle_timeout_ms = 30'000;     // between keep-alive requests
+  std::string cors_origin = "*";         // empty: no CORS headers
+};
+
+class HttpConnection {
+ public:
+  HttpConnection(boost::asio::ip::tcp::socket socket, size_t worker, const HttpLimits& limits);
+
+  boost::beast::tcp_stream& stream() { return stream_; }
+  boost::asio::ip::tcp::socket& socket() { return stream_.socket(); }
+  size_t worker() const { return worker_; }
+  const std::string& peer() const { return peer_; }
+  const HttpLimits& limits() const { return limits_; }
+
+  // A response with the server's common headers (Server, Date-free, CORS)
+  // and keep-alive matching the request.
+  HttpResponse response(const HttpRequest& request, http::status status,
+                        std::string_view content_type, std::string body) const;
+  boost::asio::awaitable<void> send(HttpResponse response);
+
+ private:
+  boost::beast::tcp_stream stream_;
+  size_t worker_;
+  const HttpLimits& limits_;
+  std::string peer_;
+};
+
+enum class HttpOutcome {
+  kNotMine,    // try the next route
+  kResponded,  // a response was sent; keep-alive may continue
+  kClose,      // the route finished with the connection
+};
+using HttpRoute =
+    std::function<boost::asio::awaitable<HttpOutcome>(HttpConnection&, HttpRequest&)>;
+
+class HttpServer {
+ public:
+  HttpServer(std::vector<HttpRoute> routes, HttpLimits limits);
+  // Serves one accepted connection on its worker until it closes.
+  void serve(boost::asio::ip::tcp::socket socket, size_t worker);
+
+ private:
+  boost::asio::awaitable<void> run(HttpConnection& connection);
+
+  std::vector<HttpRoute> routes_;
+  HttpLimits limits_;
+};
+
+// Percent-decodes a URL path; fails on malformed escapes or a decoded NUL.
+bool percent_decode(std::string_view in, std::string& out);
+
+}  // namespace cascade::net

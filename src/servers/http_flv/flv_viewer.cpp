@@ -1,0 +1,181 @@
+#include "servers/http_flv/flv_viewer.h"
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "core/log.h"
+#include "core/metrics.h"
+#include "live/stream_key.h"
+#include "media/flv.h"
+
+namespace cascade::servers {
+
+using boost::asio::awaitable;
+using boost::asio::use_awaitable;
+namespace http = net::http;
+
+namespace {
+
+spdlog::logger& logger() { return log::get("http-flv"); }
+
+// Parses "/{app}/{stream}.flv" (percent-decoded) into a stream key.
+std::optional<std::string> key_from_target(std::string_view target) {
+  std::string_view path = target.substr(0, target.find('?'));
+  if (path.size() < 6 || path.front() != '/' || !path.ends_with(".flv")) return std::nullopt;
+  path = path.substr(1, path.size() - 5);
+  auto slash = path.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  std::string app, stream;
+  if (!net::percent_decode(path.substr(0, slash), app) ||
+      !net::percent_decode(path.substr(slash + 1), stream)) {
+    return std::nullopt;
+  }
+  auto key = live::make_stream_key(app, stream);
+  if (!key) return std::nullopt;
+  return std::move(key.value());
+}
+
+class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_this<FlvViewer> {
+ public:
+  FlvViewer(net::HttpConnection& connection, bool chunked, std::string head)
+      : connection_(connection), chunked_(chunked), preamble_(std::move(head)) {}
+
+  awaitable<void> run(live::Hub& hub, const std::string& key, live::FormatId format) {
+    viewer_ = hub.subscribe(key, format, connection_.worker(), *this);
+    if (!viewer_) co_return;
+    context_ = connection_.peer() + " " + key;
+    logger().info("[{}] play started ({})", context_, chunked_ ? "chunked" : "until close");
+    viewer_->start();
+    // Nothing more is expected from the client; a read ends when it leaves.
+    uint8_t scratch[64];
+    while (!closed_) {
+      boost::system::error_code ec;
+      co_await connection_.socket().async_read_some(boost::asio::buffer(scratch),
+                                                    boost::asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        if (!reason_) reason_ = ec == boost::asio::error::eof ? "client closed" : ec.message();
+        break;
+      }
+    }
+    close();
+    logger().info("[{}] viewer closed: {} ({} bytes sent, {} skips)", context_,
+                  reason_.value_or("closed"), viewer_->bytes_sent(), viewer_->skips());
+    viewer_.reset();  // the socket is closed: no write reads its buffers any more
+  }
+
+  void on_start(const live::StreamInfo& info) override {
+    // FLV spec E.2: the file header's flags say which tracks follow.
+    std::vector<uint8_t> header;
+    flv::write_file_header(info.has_audio, info.has_video, header);
+    body_prefix_.assign(header.begin(), header.end());
+  }
+
+  void write(std::span<const boost::asio::const_buffer> buffers) override {
+    gather_.clear();
+    size_t body_bytes = body_prefix_.size();
+    for (const auto& b : buffers) body_bytes += b.size();
+    if (!preamble_.empty()) gather_.push_back(boost::asio::buffer(preamble_));
+    if (chunked_) {
+      // RFC 9112 7.1: chunk-size in hex, CRLF, data, CRLF.
+      chunk_line_ = fmt::format("{:x}\r\n", body_bytes);
+      gather_.push_back(boost::asio::buffer(chunk_line_));
+    }
+    if (!body_prefix_.empty()) gather_.push_back(boost::asio::buffer(body_prefix_));
+    gather_.insert(gather_.end(), buffers.begin(), buffers.end());
+    if (chunked_) gather_.push_back(boost::asio::buffer("\r\n", 2));
+    boost::asio::async_write(connection_.socket(), gather_,
+                             [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                               self->preamble_.clear();
+                               self->body_prefix_.clear();
+                               if (ec && !self->reason_) self->reason_ = "write failed: " + ec.message();
+                               if (ec) self->close();
+                               if (self->viewer_) self->viewer_->on_write_complete(!ec);
+                             });
+  }
+
+  void on_end() override {
+    reason_ = "stream ended";
+    gather_.clear();
+    if (!preamble_.empty()) gather_.push_back(boost::asio::buffer(preamble_));
+    if (chunked_) gather_.push_back(boost::asio::buffer("0\r\n\r\n", 5));
+    boost::asio::async_write(connection_.socket(), gather_,
+                             [self = shared_from_this()](boost::system::error_code, size_t) {
+                               self->close();
+                             });
+  }
+
+  void on_closed(std::string_view reason) override {
+    static Counter& dropped = Metrics::global().counter("cascade_http_flv_viewers_dropped_total");
+    dropped.inc();
+    reason_ = std::string(reason);
+    close();
+  }
+
+ private:
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    boost::system::error_code ignored;
+    connection_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+    connection_.socket().close(ignored);
+  }
+
+  net::HttpConnection& connection_;
+  bool chunked_;
+  std::string preamble_;  // the HTTP response head, sent with the first write
+  std::vector<uint8_t> body_prefix_;  // the FLV file header
+  std::string chunk_line_;
+  std::vector<boost::asio::const_buffer> gather_;
+  std::unique_ptr<live::Viewer> viewer_;
+  std::string context_;
+  std::optional<std::string> reason_;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+net::HttpRoute make_http_flv_route(live::Hub& hub, live::FormatId flv_format) {
+  return [&hub, flv_format](net::HttpConnection& connection,
+                            net::HttpRequest& request) -> awaitable<net::HttpOutcome> {
+    auto key = key_from_target(request.target());
+    if (!key) co_return net::HttpOutcome::kNotMine;
+    if (request.method() != http::verb::get && request.method() != http::verb::head) {
+      auto res = connection.response(request, http::status::method_not_allowed, "text/plain",
+                                     "method not allowed\n");
+      res.set(http::field::allow, "GET, HEAD");
+      co_await connection.send(std::move(res));
+      co_return net::HttpOutcome::kResponded;
+    }
+    if (!hub.is_live(*key)) {
+      auto res = connection.response(request, http::status::not_found, "text/plain",
+                                     fmt::format("stream {} is not live\n", *key));
+      res.set(http::field::cache_control, "no-cache");
+      co_await connection.send(std::move(res));
+      co_return net::HttpOutcome::kResponded;
+    }
+    const bool chunked = request.version() >= 11;
+    std::string head = fmt::format(
+        "HTTP/1.{} 200 OK\r\nServer: cascade\r\nContent-Type: video/x-flv\r\n"
+        "Cache-Control: no-cache, no-store\r\n",
+        request.version() >= 11 ? 1 : 0);
+    if (!connection.limits().cors_origin.empty()) {
+      head += fmt::format("Access-Control-Allow-Origin: {}\r\n", connection.limits().cors_origin);
+    }
+    if (request.method() == http::verb::head) {
+      head += chunked ? "Transfer-Encoding: chunked\r\n\r\n" : "Connection: close\r\n\r\n";
+      co_await boost::asio::async_write(connection.socket(), boost::asio::buffer(head),
+                                        use_awaitable);
+      co_return chunked && request.keep_alive() ? net::HttpOutcome::kResponded
+                                                : net::HttpOutcome::kClose;
+    }
+    head += chunked ? "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                    : "Connection: close\r\n\r\n";
+    connection.stream().expires_never();
+    auto viewer = std::make_shared<FlvViewer>(connection, chunked, std::move(head));
+    co_await viewer->run(hub, *key, flv_format);
+    co_return net::HttpOutcome::kClose;
+  };
+}
+
+}  // namespace cascade::servers

@@ -1,0 +1,326 @@
+#include "servers/rtmp/rtmp_connection.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <cstring>
+
+#include "core/log.h"
+#include "core/metrics.h"
+#include "live/stream_key.h"
+#include "media/flv_frame.h"
+#include "net/endpoint.h"
+
+namespace cascade::servers {
+
+using boost::asio::awaitable;
+using boost::asio::use_awaitable;
+
+namespace {
+
+spdlog::logger& logger() { return log::get("rtmp"); }
+
+Counter& closed_counter(std::string_view reason) {
+  return Metrics::global().counter(
+      fmt::format("cascade_rtmp_connections_closed_total{{reason=\"{}\"}}", reason));
+}
+
+}  // namespace
+
+RtmpConnection::RtmpConnection(boost::asio::ip::tcp::socket socket, size_t worker,
+                               live::Hub& hub, live::FormatId format,
+                               const RtmpServerConfig& config)
+    : socket_(std::move(socket)),
+      worker_(worker),
+      hub_(hub),
+      format_(format),
+      config_(config),
+      session_(config.session),
+      watchdog_(socket_.get_executor()),
+      flush_done_(socket_.get_executor()),
+      started_ms_(steady_now_ms()),
+      last_read_ms_(started_ms_) {
+  boost::system::error_code ec;
+  auto remote = socket_.remote_endpoint(ec);
+  peer_ = ec ? "unknown" : net::to_string(remote);
+  context_ = peer_;
+  socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+  Metrics::global().gauge("cascade_rtmp_connections").add(1);
+}
+
+RtmpConnection::~RtmpConnection() { Metrics::global().gauge("cascade_rtmp_connections").sub(1); }
+
+void RtmpConnection::start() {
+  arm_watchdog();
+  boost::asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->run(); },
+                        boost::asio::detached);
+}
+
+void RtmpConnection::set_context(std::string_view stream) {
+  context_ = fmt::format("{} {}", peer_, stream);
+}
+
+awaitable<void> RtmpConnection::run() {
+  std::vector<uint8_t> buffer(16 * 1024);
+  size_t have = 0;
+  while (!closed_) {
+    boost::system::error_code ec;
+    size_t n = co_await socket_.async_read_some(
+        boost::asio::buffer(buffer.data() + have, buffer.size() - have),
+        boost::asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      if (!closed_) {
+        close_reason_ = ec == boost::asio::error::eof ? "peer closed the connection"
+                                                      : "read failed: " + ec.message();
+      }
+      break;
+    }
+    last_read_ms_ = steady_now_ms();
+    have += n;
+    auto consumed = session_.feed(std::span(buffer.data(), have));
+    handle_events();
+    if (!consumed) {
+      closed_counter("protocol_error").inc();
+      close_reason_ = "protocol error: " + consumed.error().message;
+      break;
+    }
+    std::memmove(buffer.data(), buffer.data() + *consumed, have - *consumed);
+    have -= *consumed;
+    if (have == buffer.size()) {
+      // The session consumes whole chunks incrementally; a full buffer it
+      // cannot consume means a header larger than any valid one.
+      close_reason_ = "protocol error: unparseable input";
+      break;
+    }
+    for (const std::string& notice : session_.notices()) {
+      logger().info("[{}] {}", context_, notice);
+    }
+    session_.notices().clear();
+    if (session_.close_reason()) {
+      close_reason_ = *session_.close_reason();
+      break;
+    }
+    flush_session_output();
+  }
+
+  // Send the replies the peer earned (e.g. the onStatus for a refused
+  // publish), bounded in time, then close.
+  flush_session_output();
+  if (writing_ && !closed_) {
+    flush_done_.expires_after(std::chrono::milliseconds(config_.close_flush_timeout_ms));
+    boost::system::error_code ec;
+    co_await flush_done_.async_wait(boost::asio::redirect_error(use_awaitable, ec));
+  }
+  close_now(close_reason_.value_or("closed"));
+}
+
+void RtmpConnection::handle_events() {
+  auto& events = session_.events();
+  // Handlers may call back into the session, which may add events.
+  for (size_t i = 0; i < events.size(); ++i) {
+    rtmp::SessionEvent event = std::move(events[i]);
+    std::visit([this](auto& e) { handle(e); }, event);
+  }
+  events.clear();
+}
+
+void RtmpConnection::handle(rtmp::ConnectRequest& request) {
+  logger().debug("[{}] connect app={} tcUrl={} flashVer={}", context_, request.app,
+                 request.tc_url, request.flash_ver);
+  session_.accept_connect();
+}
+
+void RtmpConnection::handle(rtmp::PublishRequest& request) {
+  auto key = live::make_stream_key(session_.app(), request.stream);
+  if (!key) {
+    session_.reject_publish("NetStream.Publish.BadName", key.error().message);
+    return;
+  }
+  set_context(*key);
+  auto publication = hub_.publish(*key, worker_);
+  if (!publication) {
+    closed_counter("publish_refused").inc();
+    session_.reject_publish("NetStream.Publish.BadName", publication.error().message);
+    return;
+  }
+  stream_key_ = *key;
+  publication_ = std::move(publication.value());
+  session_.accept_publish(request.stream);
+  logger().info("[{}] publish started ({}{})", context_, request.type,
+                publication_->resumed() ? ", resuming the stream" : "");
+}
+
+void RtmpConnection::handle(rtmp::PlayRequest& request) {
+  auto key = live::make_stream_key(session_.app(), request.stream);
+  if (!key) {
+    session_.reject_play("NetStream.Play.StreamNotFound", key.error().message);
+    return;
+  }
+  set_context(*key);
+  viewer_ = hub_.subscribe(*key, format_, worker_, *this);
+  if (!viewer_) {
+    closed_counter("stream_not_found").inc();
+    session_.reject_play("NetStream.Play.StreamNotFound",
+                         fmt::format("{} is not live", *key));
+    return;
+  }
+  stream_key_ = *key;
+  session_.accept_play(request.stream);
+  flush_session_output();  // the onStatus replies go before any media
+  logger().info("[{}] play started", context_);
+  viewer_->start();
+}
+
+void RtmpConnection::handle(rtmp::MediaMessage& media) {
+  if (!publication_) return;
+  const rtmp::Message& message = media.message;
+  auto frame = media::frame_from_flv_tag(message.type_id, message.payload, media.metadata);
+  if (!frame) {
+    ++frames_dropped_;
+    return;
+  }
+  publication_->push(std::move(*frame), message.timestamp);
+}
+
+void RtmpConnection::handle(rtmp::Unpublish&) {
+  if (!publication_) return;
+  logger().info("[{}] unpublished", context_);
+  publication_->end();
+  publication_.reset();
+}
+
+void RtmpConnection::handle(rtmp::StopPlay&) {
+  if (!viewer_) return;
+  // The media write may still be outstanding; the viewer is released when
+  // the connection closes. Stop delivering now.
+  viewer_->set_paused(true);
+}
+
+void RtmpConnection::handle(rtmp::Pause& pause) {
+  if (viewer_) viewer_->set_paused(pause.paused);
+}
+
+void RtmpConnection::on_start(const live::StreamInfo&) {}
+
+void RtmpConnection::write(std::span<const boost::asio::const_buffer> buffers) {
+  pending_media_ = buffers;
+  media_pending_ = true;
+  kick_writer();
+}
+
+void RtmpConnection::on_end() {
+  logger().info("[{}] stream ended; closing", context_);
+  session_.notify_play_ended(stream_key_);
+  flush_session_output();
+  // The read loop sees close_reason() on its next wake; wake it now.
+  close_reason_ = "stream ended";
+  if (!writing_) {
+    close_now("stream ended");
+  }
+}
+
+void RtmpConnection::on_closed(std::string_view reason) {
+  closed_counter("viewer_dropped").inc();
+  logger().info("[{}] viewer dropped: {}", context_, reason);
+  close_reason_ = std::string(reason);
+  boost::system::error_code ignored;
+  socket_.close(ignored);  // the read loop ends and releases the viewer
+}
+
+void RtmpConnection::flush_session_output() {
+  auto& out = session_.output();
+  if (out.empty()) return;
+  pending_control_.insert(pending_control_.end(), out.begin(), out.end());
+  out.clear();
+  kick_writer();
+}
+
+void RtmpConnection::kick_writer() {
+  if (writing_ || closed_) return;
+  gather_.clear();
+  if (!pending_control_.empty()) {
+    inflight_control_.swap(pending_control_);
+    pending_control_.clear();
+    gather_.push_back(boost::asio::buffer(inflight_control_));
+  }
+  if (media_pending_) {
+    gather_.insert(gather_.end(), pending_media_.begin(), pending_media_.end());
+    media_pending_ = false;
+    media_inflight_ = true;
+  }
+  if (gather_.empty()) {
+    flush_done_.cancel();
+    if (close_reason_ && session_.close_reason()) close_now(*close_reason_);
+    return;
+  }
+  writing_ = true;
+  boost::asio::async_write(socket_, gather_,
+                           [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                             self->on_written(ec);
+                           });
+}
+
+void RtmpConnection::on_written(const boost::system::error_code& ec) {
+  writing_ = false;
+  inflight_control_.clear();
+  bool media = std::exchange(media_inflight_, false);
+  if (ec && !closed_) {
+    close_reason_ = "write failed: " + ec.message();
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+  }
+  if (media && viewer_) viewer_->on_write_complete(!ec);
+  if (!ec) kick_writer();
+}
+
+void RtmpConnection::close_now(std::string_view reason) {
+  if (closed_) return;
+  closed_ = true;
+  watchdog_.cancel();
+  flush_done_.cancel();
+  boost::system::error_code ignored;
+  socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  if (publication_) {
+    logger().info("[{}] publisher disconnected: {}", context_, reason);
+    publication_->end();
+    publication_.reset();
+  } else if (viewer_) {
+    logger().info("[{}] viewer closed: {} ({} bytes sent, {} skips)", context_, reason,
+                  viewer_->bytes_sent(), viewer_->skips());
+  } else {
+    logger().info("[{}] closed: {}", context_, reason);
+  }
+  // Safe now: the socket is closed, so no outstanding write reads the
+  // viewer's buffers any more.
+  viewer_.reset();
+}
+
+void RtmpConnection::arm_watchdog() {
+  watchdog_.expires_after(std::chrono::seconds(1));
+  watchdog_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->closed_) return;
+    int64_t now = steady_now_ms();
+    std::optional<std::string> reason;
+    if (self->session_.state() == rtmp::ServerSession::State::kHandshake &&
+        now - self->started_ms_ > self->config_.handshake_timeout_ms) {
+      reason = "handshake timeout";
+    } else if (self->publication_ &&
+               now - self->last_read_ms_ > self->config_.publisher_idle_timeout_ms) {
+      reason = "publisher idle timeout";
+    }
+    if (reason) {
+      closed_counter("timeout").inc();
+      self->close_reason_ = *reason;
+      boost::system::error_code ignored;
+      self->socket_.close(ignored);
+      return;
+    }
+    self->arm_watchdog();
+  });
+}
+
+}  // namespace cascade::servers

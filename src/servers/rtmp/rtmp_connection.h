@@ -1,0 +1,97 @@
+// RtmpConnection: one RTMP client connection on its worker: the socket, the
+// protocol state machine (rtmp::ServerSession) and the hub (as publisher or
+// as viewer).
+//
+// Contract: lives on one worker; kept alive by its read coroutine and by
+// outstanding writes. Every socket write goes through one queue: command
+// replies and control messages (per connection) interleave with the shared
+// media packets (per stream) only at message boundaries.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "live/hub.h"
+#include "live/viewer_sink.h"
+#include "protocols/rtmp/server_session.h"
+
+namespace cascade::servers {
+
+struct RtmpServerConfig {
+  rtmp::SessionConfig session;
+  uint32_t handshake_timeout_ms = 10'000;
+  // A publisher that sends nothing for this long is disconnected.
+  uint32_t publisher_idle_timeout_ms = 30'000;
+  // A closing connection gets this long to flush its last replies.
+  uint32_t close_flush_timeout_ms = 2'000;
+};
+
+class RtmpConnection final : public std::enable_shared_from_this<RtmpConnection>,
+                             public live::ViewerSink {
+ public:
+  RtmpConnection(boost::asio::ip::tcp::socket socket, size_t worker, live::Hub& hub,
+                 live::FormatId format, const RtmpServerConfig& config);
+  ~RtmpConnection() override;
+
+  void start();
+
+  // live::ViewerSink
+  void on_start(const live::StreamInfo& info) override;
+  void write(std::span<const boost::asio::const_buffer> buffers) override;
+  void on_end() override;
+  void on_closed(std::string_view reason) override;
+
+ private:
+  boost::asio::awaitable<void> run();
+  void handle_events();
+  void handle(rtmp::ConnectRequest& request);
+  void handle(rtmp::PublishRequest& request);
+  void handle(rtmp::PlayRequest& request);
+  void handle(rtmp::MediaMessage& media);
+  void handle(rtmp::Unpublish&);
+  void handle(rtmp::StopPlay&);
+  void handle(rtmp::Pause& pause);
+  void flush_session_output();
+  void kick_writer();
+  void on_written(const boost::system::error_code& ec);
+  void close_now(std::string_view reason);
+  void arm_watchdog();
+  void set_context(std::string_view stream);
+
+  boost::asio::ip::tcp::socket socket_;
+  const size_t worker_;
+  live::Hub& hub_;
+  const live::FormatId format_;
+  const RtmpServerConfig& config_;
+  rtmp::ServerSession session_;
+  std::string peer_;
+  std::string context_;  // "127.0.0.1:51234 live/abc", for logs
+  std::string stream_key_;
+
+  std::unique_ptr<live::Publication> publication_;
+  std::unique_ptr<live::Viewer> viewer_;
+  uint64_t frames_dropped_ = 0;
+
+  // Write queue.
+  std::vector<uint8_t> pending_control_;
+  std::vector<uint8_t> inflight_control_;
+  std::span<const boost::asio::const_buffer> pending_media_;
+  bool media_pending_ = false;
+  bool media_inflight_ = false;
+  bool writing_ = false;
+  std::vector<boost::asio::const_buffer> gather_;
+
+  bool closed_ = false;
+  std::optional<std::string> close_reason_;
+  boost::asio::steady_timer watchdog_;
+  boost::asio::steady_timer flush_done_;
+  int64_t started_ms_;
+  int64_t last_read_ms_;
+};
+
+}  // namespace cascade::servers

@@ -49,21 +49,24 @@ class Decoder;
 inline constexpr int kMaxDepth = 32;
 inline constexpr size_t kMaxValues = 65536;
 
+// The decoded shape of a value (also spelled Value::Type).
+enum class Type : uint8_t {
+  kNumber,
+  kBoolean,
+  kString,
+  kObject,  // anonymous and typed objects
+  kEcmaArray,
+  kStrictArray,
+  kNull,
+  kUndefined,
+  kDate,
+};
+
 // One AMF0 value. Long strings and XML documents decode as kString; typed
 // objects decode as kObject (the class name is dropped).
 class Value {
  public:
-  enum class Type : uint8_t {
-    kNumber,
-    kBoolean,
-    kString,
-    kObject,
-    kEcmaArray,
-    kStrictArray,
-    kNull,
-    kUndefined,
-    kDate,
-  };
+  using Type = amf0::Type;
   using Property = std::pair<std::string, Value>;
 
   Value() = default;  // undefined

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "media/test_corpus.h"
@@ -377,6 +378,8 @@ TEST(Amf0Value, ObjectSetReplacesInPlaceAndKeepsOrder) {
   EXPECT_EQ(v.get("missing"), nullptr);
   EXPECT_EQ(Value::number(1).get("b"), nullptr);
 }
+
+static_assert(std::is_same_v<Value::Type, Type>);
 
 TEST(Amf0Value, TypeQueriesAndDefaults) {
   EXPECT_TRUE(Value::ecma_array().is_object());

@@ -97,6 +97,10 @@ struct VideoTagInfo {
 
 // Parses the video tag header. Unknown codecs, FourCCs and packet types are
 // reported (kUnknown / kOther) rather than rejected, so they can pass through.
+// The non-standard legacy CodecID 12 (HEVC, as used by Chinese CDNs) is read
+// like AVC. Enhanced RTMP v2 ModEx prefixes are skipped (counted in
+// header_size); multitrack packets are kOther with the shared FourCC, if any,
+// and header_size up to it (track bodies are not parsed).
 // Errors: empty body, or a header cut short.
 Result<VideoTagInfo> parse_video_tag(std::span<const uint8_t> body);
 
@@ -129,7 +133,9 @@ struct AudioTagInfo {
   uint32_t fourcc = 0;           // ExHeader only: 'Opus', 'fLaC', 'mp4a', ...
 };
 
-// Parses the audio tag header. Errors: empty body, or a header cut short.
+// Parses the audio tag header. Reserved SoundFormats 12 and 13 come back
+// as-is (not enumerators). ExHeader: ModEx prefixes are skipped; multitrack
+// reports the shared FourCC, if any. Errors: empty body, or a header cut short.
 Result<AudioTagInfo> parse_audio_tag(std::span<const uint8_t> body);
 
 // --- FLV file demuxer ---
@@ -148,6 +154,8 @@ struct FlvTag {
 // Not thread-safe; one owner.
 class FlvDemuxer {
  public:
+  using FlvTag = flv::FlvTag;
+
   explicit FlvDemuxer(size_t max_tag_size = 16 << 20);
 
   // Returns the number of bytes consumed from the front of `bytes` and

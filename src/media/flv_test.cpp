@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "media/test_corpus.h"
@@ -302,6 +303,8 @@ TEST(FlvAudioTag, ErrorCases) {
 
 // ---------------------------------------------------------------------------
 // Demuxer
+
+static_assert(std::is_same_v<FlvDemuxer::FlvTag, FlvTag>);
 
 struct Tag {
   uint8_t type;

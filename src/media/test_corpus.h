@@ -2,8 +2,8 @@
 //
 // Table-driven test cases double as fuzz seeds (ARCHITECTURE.md, "Habits"):
 // when the environment variable CASCADE_SEED_DIR is set, save_seed() writes
-// each case to $CASCADE_SEED_DIR/<target>/<name>. fuzz/make_seeds runs the
-// unit tests that way to regenerate fuzz/corpus/.
+// each case (up to kMaxSeedSize bytes) to $CASCADE_SEED_DIR/<target>/<name>.
+// fuzz/make_seeds runs the unit tests that way to regenerate fuzz/corpus/.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -38,10 +38,15 @@ inline Bytes text(std::string_view s) {
   return Bytes(s.begin(), s.end());
 }
 
+inline constexpr size_t kMaxSeedSize = 4096;
+
 inline void save_seed(std::string_view target, std::string_view name,
                       std::span<const uint8_t> data) {
   const char* dir = std::getenv("CASCADE_SEED_DIR");
   if (!dir || !*dir) return;
+  // Large cases (limit tests) make poor seeds: libFuzzer's default -max_len
+  // follows the largest seed and would slow every target down.
+  if (data.size() > kMaxSeedSize) return;
   std::string file_name;
   for (char c : name) {
     const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||

@@ -106,10 +106,10 @@ Status ServerSession::handle_message(const Message& message) {
       if (message.payload.empty()) return {};
       return handle_data(message, message.payload.span().subspan(1));
     case MessageType::kCommandAmf0:
-      return handle_command(message, message.payload.span());
+      return handle_command(message.payload.span());
     case MessageType::kCommandAmf3:
       if (message.payload.empty()) return make_error("empty AMF3 command message");
-      return handle_command(message, message.payload.span().subspan(1));
+      return handle_command(message.payload.span().subspan(1));
     case MessageType::kAggregate:
       return handle_aggregate(message);
     default:
@@ -176,7 +176,7 @@ Status ServerSession::handle_aggregate(const Message& message) {
   return {};
 }
 
-Status ServerSession::handle_command(const Message& message, std::span<const uint8_t> payload) {
+Status ServerSession::handle_command(std::span<const uint8_t> payload) {
   auto decoded = amf0::decode_all(payload);
   if (!decoded) return make_error("bad command message: {}", decoded.error().message);
   const std::vector<Value>& args = *decoded;

@@ -102,7 +102,7 @@ class ServerSession {
 
  private:
   Status handle_message(const Message& message);
-  Status handle_command(const Message& message, std::span<const uint8_t> amf0_payload);
+  Status handle_command(std::span<const uint8_t> amf0_payload);
   Status handle_data(const Message& message, std::span<const uint8_t> amf0_payload);
   Status handle_aggregate(const Message& message);
   void handle_user_control(const Message& message);

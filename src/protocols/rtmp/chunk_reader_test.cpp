@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "media/test_corpus.h"
 #include "protocols/rtmp/chunk_test_util.h"
 
 namespace cascade::rtmp {
@@ -165,6 +166,7 @@ void expect_messages(const std::vector<Message>& got, const std::vector<Expected
 }
 
 TEST_P(ChunkReaderCases, WholeBuffer) {
+  media::testing::save_seed("chunk_reader", GetParam().name, GetParam().input);
   ChunkReader reader;
   std::vector<Message> messages;
   auto consumed = reader.feed(GetParam().input, messages);
@@ -249,6 +251,7 @@ std::vector<BadCase> bad_cases() {
 class ChunkReaderBadInput : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(ChunkReaderBadInput, FailsWithReason) {
+  media::testing::save_seed("chunk_reader", GetParam().name, GetParam().input);
   ChunkReaderLimits limits;
   limits.max_message_size = 1 << 20;
   ChunkReader reader(limits);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "media/test_corpus.h"
 #include "protocols/rtmp/chunk_test_util.h"
 #include "protocols/rtmp/chunk_writer.h"
 #include "protocols/rtmp/command.h"
@@ -18,6 +19,15 @@ using testing::Bytes;
 class Client {
  public:
   Client() : session_(SessionConfig{}) {}
+  // Everything a test sent after the handshake seeds the session fuzzer.
+  ~Client() {
+    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = std::string(test->test_suite_name()) + "." + test->name();
+    for (char& ch : name) {
+      if (ch == '/') ch = '_';
+    }
+    media::testing::save_seed("server_session", name, sent_);
+  }
 
   ServerSession& session() { return session_; }
 
@@ -52,6 +62,9 @@ class Client {
   }
 
   Status feed(const Bytes& wire) {
+    if (session_.state() != ServerSession::State::kHandshake) {
+      sent_.insert(sent_.end(), wire.begin(), wire.end());
+    }
     auto consumed = session_.feed(wire);
     if (!consumed) return consumed.error();
     EXPECT_EQ(*consumed, wire.size());
@@ -89,6 +102,7 @@ class Client {
  private:
   ServerSession session_;
   ChunkReader reader_;
+  Bytes sent_;
 };
 
 std::vector<Value> decode(const Message& m) {

@@ -94,6 +94,7 @@ const std::vector<Field>& fields() {
   static const std::vector<Field> all = {
       number("server.workers", &C::server, &C::Server::workers, 0, 256),
       text("server.log_level", &C::server, &C::Server::log_level, check_log_level),
+      number("server.send_buffer_bytes", &C::server, &C::Server::send_buffer_bytes, 0, 64 << 20),
 
       boolean("rtmp.enabled", &C::rtmp, &C::Rtmp::enabled),
       text("rtmp.listen", &C::rtmp, &C::Rtmp::listen, check_endpoint),

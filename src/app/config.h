@@ -16,6 +16,9 @@ struct Config {
   struct Server {
     uint32_t workers = 0;  // 0: one per core
     std::string log_level = "info";
+    // Kernel send buffer per connection (SO_SNDBUF; 0 = the kernel's
+    // autotuning). Bounds memory with many slow viewers.
+    uint32_t send_buffer_bytes = 262'144;
     bool operator==(const Server&) const = default;
   } server;
 

@@ -90,7 +90,8 @@ Status Server::start() {
           std::make_shared<servers::RtmpConnection>(std::move(socket), worker, *parts_->hub,
                                                     rtmp_format, parts_->rtmp_config)
               ->start();
-        });
+        },
+        static_cast<int>(config_.server.send_buffer_bytes));
     auto endpoint = net::parse_endpoint(config_.rtmp.listen);
     if (!endpoint) return make_error("rtmp.listen: {}", endpoint.error().message);
     auto bound = p.rtmp_listener->listen(*endpoint);
@@ -112,7 +113,8 @@ Status Server::start() {
     p.http_listener = std::make_unique<net::TcpListener>(
         *p.pool, "http", [this](boost::asio::ip::tcp::socket socket, size_t worker) {
           parts_->http->serve(std::move(socket), worker);
-        });
+        },
+        static_cast<int>(config_.server.send_buffer_bytes));
     auto endpoint = net::parse_endpoint(config_.http.listen);
     if (!endpoint) return make_error("http.listen: {}", endpoint.error().message);
     auto bound = p.http_listener->listen(*endpoint);

@@ -1,22 +1,77 @@
 #include "net/tcp_listener.h"
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <boost/asio/post.hpp>
 
 #include "core/log.h"
+#include "core/time.h"
 #include "net/endpoint.h"
 
 namespace cascade::net {
 
-TcpListener::TcpListener(WorkerPool& pool, std::string name, Handler handler)
+TcpListener::TcpListener(WorkerPool& pool, std::string name, Handler handler,
+                         int send_buffer_bytes)
     : pool_(pool),
       name_(std::move(name)),
       handler_(std::move(handler)),
+      send_buffer_bytes_(send_buffer_bytes),
       acceptor_(pool.context(0)),
       backoff_(pool.context(0)),
       accepted_(Metrics::global().counter(
           fmt::format("cascade_connections_accepted_total{{listener=\"{}\"}}", name_))),
       accept_errors_(Metrics::global().counter(
-          fmt::format("cascade_accept_errors_total{{listener=\"{}\"}}", name_))) {}
+          fmt::format("cascade_accept_errors_total{{listener=\"{}\"}}", name_))),
+      refused_(Metrics::global().counter(
+          fmt::format("cascade_connections_refused_total{{listener=\"{}\",reason=\"fd_limit\"}}",
+                      name_))) {
+  reopen_reserve();
+}
+
+TcpListener::~TcpListener() {
+  if (reserve_fd_ >= 0) ::close(reserve_fd_);
+}
+
+void TcpListener::reopen_reserve() {
+  if (reserve_fd_ < 0) reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+void TcpListener::on_out_of_descriptors(const boost::system::error_code& ec) {
+  // Refuse what is waiting in the backlog, one reserved descriptor at a time.
+  uint64_t refused = 0;
+  if (reserve_fd_ >= 0) {
+    ::close(reserve_fd_);
+    reserve_fd_ = -1;
+    while (true) {
+      int fd = ::accept4(acceptor_.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) break;
+      ::close(fd);
+      ++refused;
+    }
+    reopen_reserve();
+  }
+  refused_.inc(refused);
+  int64_t now = steady_now_ms();
+  if (now - last_limit_log_ms_ >= 1000) {
+    last_limit_log_ms_ = now;
+    log::get("net").warn("{} listener: {}; refusing new connections ({} refused)", name_,
+                         ec.message(), refused_.value());
+  }
+  if (refused > 0 && reserve_fd_ >= 0) {
+    accept_next();
+    return;
+  }
+  // Nothing could be refused (no reserve, or the backlog is empty): wait a
+  // little instead of spinning on a listener that stays readable.
+  backoff_.expires_after(std::chrono::milliseconds(100));
+  backoff_.async_wait([this](boost::system::error_code wait_ec) {
+    if (wait_ec) return;
+    reopen_reserve();
+    accept_next();
+  });
+}
 
 Result<boost::asio::ip::tcp::endpoint> TcpListener::listen(
     const boost::asio::ip::tcp::endpoint& endpoint) {
@@ -55,19 +110,17 @@ void TcpListener::accept_next() {
           accept_errors_.inc();
           if (ec == boost::asio::error::no_descriptors || ec.value() == ENFILE ||
               ec == boost::asio::error::no_buffer_space || ec == boost::asio::error::no_memory) {
-            // Out of descriptors: pause instead of spinning on a ready listener.
-            log::get("net").warn("{} listener: {}; pausing accepts for 100 ms", name_,
-                                 ec.message());
-            backoff_.expires_after(std::chrono::milliseconds(100));
-            backoff_.async_wait([this](boost::system::error_code wait_ec) {
-              if (!wait_ec) accept_next();
-            });
+            on_out_of_descriptors(ec);
             return;
           }
           accept_next();
           return;
         }
         accepted_.inc();
+        if (send_buffer_bytes_ > 0) {
+          boost::system::error_code ignored;
+          socket.set_option(boost::asio::socket_base::send_buffer_size(send_buffer_bytes_), ignored);
+        }
         boost::asio::post(pool_.context(worker),
                           [this, worker, socket = std::move(socket)]() mutable {
                             handler_(std::move(socket), worker);

@@ -1,9 +1,12 @@
 // TcpListener: accepts connections on worker 0 and hands each to the next
 // worker, round-robin, for the connection's whole life.
 //
-// At the descriptor limit (EMFILE/ENFILE) accepting pauses briefly instead of
-// spinning; existing connections are unaffected and accepting resumes by
-// itself once descriptors free up.
+// At the descriptor limit (EMFILE/ENFILE) pending connections are refused
+// cleanly: a reserved descriptor is released to accept each one and close it
+// at once, so clients see the connection closed instead of hanging in the
+// backlog. Nothing spins (accepting pauses briefly when even that fails);
+// existing connections are unaffected, and service resumes by itself once
+// descriptors free up.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -22,7 +25,10 @@ class TcpListener {
   // Called on the connection's worker.
   using Handler = std::function<void(boost::asio::ip::tcp::socket socket, size_t worker)>;
 
-  TcpListener(WorkerPool& pool, std::string name, Handler handler);
+  // send_buffer_bytes > 0 bounds each accepted socket's kernel send buffer
+  // (SO_SNDBUF), so memory stays predictable with many slow viewers.
+  TcpListener(WorkerPool& pool, std::string name, Handler handler, int send_buffer_bytes = 0);
+  ~TcpListener();
 
   // Binds and listens; port 0 picks a free port. Returns the bound endpoint.
   Result<boost::asio::ip::tcp::endpoint> listen(const boost::asio::ip::tcp::endpoint& endpoint);
@@ -31,15 +37,21 @@ class TcpListener {
 
  private:
   void accept_next();
+  void on_out_of_descriptors(const boost::system::error_code& ec);
+  void reopen_reserve();
 
   WorkerPool& pool_;
   std::string name_;
   Handler handler_;
+  int send_buffer_bytes_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer backoff_;
   size_t next_worker_ = 0;
+  int reserve_fd_ = -1;  // released to refuse connections at the fd limit
+  int64_t last_limit_log_ms_ = 0;
   Counter& accepted_;
   Counter& accept_errors_;
+  Counter& refused_;
 };
 
 }  // namespace cascade::net

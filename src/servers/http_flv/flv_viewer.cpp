@@ -8,6 +8,7 @@
 #include "core/metrics.h"
 #include "live/stream_key.h"
 #include "media/flv.h"
+#include "net/socket_options.h"
 
 namespace cascade::servers {
 
@@ -45,6 +46,7 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
     viewer_ = hub.subscribe(key, format, connection_.worker(), *this);
     if (!viewer_) co_return;
     context_ = connection_.peer() + " " + key;
+    net::limit_unsent_bytes(connection_.socket());  // so the hub sees this viewer's lag
     logger().info("[{}] play started ({})", context_, chunked_ ? "chunked" : "until close");
     viewer_->start();
     // Nothing more is expected from the client; a read ends when it leaves.

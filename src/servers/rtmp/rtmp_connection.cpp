@@ -12,6 +12,7 @@
 #include "live/stream_key.h"
 #include "media/flv_frame.h"
 #include "net/endpoint.h"
+#include "net/socket_options.h"
 
 namespace cascade::servers {
 
@@ -167,6 +168,7 @@ void RtmpConnection::handle(rtmp::PlayRequest& request) {
     return;
   }
   stream_key_ = *key;
+  net::limit_unsent_bytes(socket_);  // so the hub sees this viewer's lag
   session_.accept_play(request.stream);
   flush_session_output();  // the onStatus replies go before any media
   logger().info("[{}] play started", context_);

@@ -1,0 +1,123 @@
+#include "loadgen/options.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+
+namespace cascade::loadgen {
+
+std::string_view mode_name(Mode mode) {
+  switch (mode) {
+    case Mode::kRtmp:
+      return "rtmp";
+    case Mode::kFlv:
+      return "flv";
+    case Mode::kHls:
+      return "hls";
+  }
+  return "?";
+}
+
+Result<Mode> parse_mode(std::string_view text) {
+  if (text == "rtmp") return Mode::kRtmp;
+  if (text == "flv" || text == "http-flv") return Mode::kFlv;
+  if (text == "hls") return Mode::kHls;
+  return make_error("unknown mode '{}' (rtmp, flv, hls)", text);
+}
+
+Result<Url> parse_url(std::string_view text) {
+  Url url;
+  size_t sep = text.find("://");
+  if (sep == std::string_view::npos) return make_error("URL '{}' has no scheme", text);
+  url.scheme = std::string(text.substr(0, sep));
+  std::transform(url.scheme.begin(), url.scheme.end(), url.scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (url.scheme == "rtmp") {
+    url.port = 1935;
+  } else if (url.scheme == "http") {
+    url.port = 80;
+  } else {
+    return make_error("unsupported URL scheme '{}' (rtmp, http)", url.scheme);
+  }
+  std::string_view rest = text.substr(sep + 3);
+  size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  url.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  if (authority.find('@') != std::string_view::npos) {
+    return make_error("URL user info is not supported");
+  }
+  std::string_view host = authority, port;
+  if (!authority.empty() && authority.front() == '[') {
+    size_t close = authority.find(']');
+    if (close == std::string_view::npos) return make_error("bad IPv6 literal in '{}'", text);
+    host = authority.substr(1, close - 1);
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return make_error("bad authority '{}'", authority);
+      port = after.substr(1);
+    }
+  } else if (size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+  }
+  if (host.empty()) return make_error("URL '{}' has no host", text);
+  url.host = std::string(host);
+  if (!port.empty()) {
+    unsigned value = 0;
+    auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc() || p != port.data() + port.size() || value == 0 || value > 65535) {
+      return make_error("bad port '{}'", port);
+    }
+    url.port = static_cast<uint16_t>(value);
+  }
+  if (url.scheme == "rtmp") {
+    std::string_view path = std::string_view(url.path).substr(1);
+    size_t app_end = path.find('/');
+    if (app_end == std::string_view::npos || app_end == 0 || app_end + 1 >= path.size()) {
+      return make_error("RTMP URL needs /app/stream: '{}'", text);
+    }
+    url.app = std::string(path.substr(0, app_end));
+    url.stream = std::string(path.substr(app_end + 1));
+  }
+  return url;
+}
+
+Result<Mode> validate(const Options& options, const Url& url) {
+  Mode mode;
+  if (options.mode) {
+    mode = *options.mode;
+  } else if (url.scheme == "rtmp") {
+    mode = Mode::kRtmp;
+  } else {
+    std::string_view path = std::string_view(url.path).substr(0, url.path.find('?'));
+    mode = path.ends_with(".m3u8") ? Mode::kHls : Mode::kFlv;
+  }
+  if (mode == Mode::kRtmp && url.scheme != "rtmp") {
+    return make_error("--mode rtmp needs an rtmp:// URL");
+  }
+  if ((mode == Mode::kFlv || mode == Mode::kHls) && url.scheme != "http") {
+    return make_error("--mode {} needs an http:// URL", mode_name(mode));
+  }
+  if (options.viewers == 0) return make_error("--viewers must be at least 1");
+  if (options.threads == 0 || options.threads > 256) return make_error("--threads must be 1..256");
+  if (!(options.ramp_per_s > 0)) return make_error("--ramp must be positive");
+  if (!(options.duration_s > 0)) return make_error("--duration must be positive");
+  if (options.fps && !(*options.fps > 0)) return make_error("--fps must be positive");
+  if (options.rcvbuf && *options.rcvbuf <= 0) return make_error("--rcvbuf must be positive");
+  if (options.batch_ms > 100) return make_error("--batch-ms must be 0..100");
+  if (!(options.slow_fraction >= 0 && options.slow_fraction <= 1)) {
+    return make_error("--slow-fraction must be in [0, 1]");
+  }
+  if (options.slow_fraction > 0 && !(options.slow_rate > 0)) {
+    return make_error("--slow-fraction needs --slow-rate BYTES_PER_S");
+  }
+  return mode;
+}
+
+bool is_slow_viewer(uint32_t index, double fraction) {
+  if (fraction <= 0) return false;
+  return std::floor((index + 1) * fraction) > std::floor(index * fraction);
+}
+
+}  // namespace cascade::loadgen

@@ -1,0 +1,60 @@
+// loadgen's command line: the options, the URL forms it plays, and their
+// validation. Pure (no I/O) so it is unit-tested.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace cascade::loadgen {
+
+// How a virtual viewer plays. kHls is the extension point for an HLS viewer
+// (playlist polling + segment fetches); it is parsed but not implemented yet.
+enum class Mode : uint8_t { kRtmp, kFlv, kHls };
+
+std::string_view mode_name(Mode mode);
+Result<Mode> parse_mode(std::string_view text);
+
+// rtmp://host[:port]/app/stream[?query] (app is the first path segment) or
+// http://host[:port]/path (HTTP-FLV: /app/stream.flv; HLS: .../index.m3u8).
+struct Url {
+  std::string scheme;  // "rtmp" or "http", lower case
+  std::string host;    // without brackets for IPv6 literals
+  uint16_t port = 0;   // the scheme's default (1935, 80) when absent
+  std::string path;    // from the first '/' on, query included
+  std::string app;     // rtmp: first path segment
+  std::string stream;  // rtmp: the rest (with its query)
+};
+
+Result<Url> parse_url(std::string_view text);
+
+struct Options {
+  std::string url;
+  std::optional<Mode> mode;  // inferred from the URL when absent
+  uint32_t viewers = 1;
+  double ramp_per_s = 500;
+  double duration_s = 10;
+  uint32_t threads = 1;
+  std::optional<double> fps;
+  std::optional<int> rcvbuf;
+  double slow_fraction = 0;
+  double slow_rate = 0;  // bytes per second
+  bool json = false;
+  bool digest = false;
+  bool http10 = false;
+  uint32_t setup_timeout_ms = 10'000;
+  uint32_t batch_ms = 0;
+};
+
+// Checks ranges and combinations, infers the mode from the URL, and returns
+// the mode to use. Errors are meant for the user.
+Result<Mode> validate(const Options& options, const Url& url);
+
+// Viewer `index` of `viewers` belongs to the slow group: the floor(viewers *
+// fraction) slow viewers are spread evenly over the ramp.
+bool is_slow_viewer(uint32_t index, double fraction);
+
+}  // namespace cascade::loadgen

@@ -1,0 +1,70 @@
+#include "loadgen/options.h"
+
+#include <gtest/gtest.h>
+
+namespace cascade::loadgen {
+namespace {
+
+TEST(ParseUrl, Rtmp) {
+  auto url = parse_url("rtmp://127.0.0.1:1936/live/s?key=1");
+  ASSERT_TRUE(url);
+  EXPECT_EQ(url->scheme, "rtmp");
+  EXPECT_EQ(url->host, "127.0.0.1");
+  EXPECT_EQ(url->port, 1936);
+  EXPECT_EQ(url->app, "live");
+  EXPECT_EQ(url->stream, "s?key=1");
+  url = parse_url("RTMP://localhost/app/a/b");
+  ASSERT_TRUE(url);
+  EXPECT_EQ(url->port, 1935);
+  EXPECT_EQ(url->app, "app");
+  EXPECT_EQ(url->stream, "a/b");
+}
+
+TEST(ParseUrl, Http) {
+  auto url = parse_url("http://[::1]:8080/live/s.flv");
+  ASSERT_TRUE(url);
+  EXPECT_EQ(url->host, "::1");
+  EXPECT_EQ(url->port, 8080);
+  EXPECT_EQ(url->path, "/live/s.flv");
+  url = parse_url("http://127.0.0.1");
+  ASSERT_TRUE(url);
+  EXPECT_EQ(url->port, 80);
+  EXPECT_EQ(url->path, "/");
+}
+
+TEST(ParseUrl, Rejects) {
+  for (const char* bad :
+       {"127.0.0.1/live/s", "ftp://h/a/b", "rtmp://h/app", "rtmp://h//s", "rtmp://h:0/a/b",
+        "rtmp://h:70000/a/b", "http://:80/x", "http://u@h/x", "http://[::1/x"}) {
+    EXPECT_FALSE(parse_url(bad)) << bad;
+  }
+}
+
+TEST(Validate, InfersModeAndChecksOptions) {
+  Options o;
+  EXPECT_EQ(*validate(o, *parse_url("rtmp://h/a/b")), Mode::kRtmp);
+  EXPECT_EQ(*validate(o, *parse_url("http://h/a/b.flv")), Mode::kFlv);
+  EXPECT_EQ(*validate(o, *parse_url("http://h/a/index.m3u8?x")), Mode::kHls);
+  o.mode = Mode::kRtmp;
+  EXPECT_FALSE(validate(o, *parse_url("http://h/a/b.flv")));
+  o.mode.reset();
+  o.slow_fraction = 0.1;
+  EXPECT_FALSE(validate(o, *parse_url("rtmp://h/a/b")));  // needs --slow-rate
+  o.slow_rate = 10000;
+  EXPECT_TRUE(validate(o, *parse_url("rtmp://h/a/b")));
+  o.viewers = 0;
+  EXPECT_FALSE(validate(o, *parse_url("rtmp://h/a/b")));
+}
+
+TEST(SlowViewers, SpreadEvenly) {
+  int slow = 0;
+  for (uint32_t i = 0; i < 1000; ++i) slow += is_slow_viewer(i, 0.1);
+  EXPECT_EQ(slow, 100);
+  EXPECT_FALSE(is_slow_viewer(0, 0.1));
+  EXPECT_TRUE(is_slow_viewer(9, 0.1));
+  EXPECT_FALSE(is_slow_viewer(5, 0));
+  EXPECT_TRUE(is_slow_viewer(5, 1));
+}
+
+}  // namespace
+}  // namespace cascade::loadgen

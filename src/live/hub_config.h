@@ -22,7 +22,7 @@ struct HubConfig {
   uint32_t coalesce_ms = 0;
   // At most this many packets / bytes per viewer write.
   uint32_t max_batch_packets = 64;
-  uint32_t max_batch_bytes = 1 << 20;
+  uint32_t max_batch_bytes = 256 * 1024;
 };
 
 }  // namespace cascade::live

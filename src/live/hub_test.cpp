@@ -288,6 +288,33 @@ TEST_F(HubTest, LaggingViewerSkipsToNewestKeyframe) {
   EXPECT_FALSE(slow.closed);
 }
 
+TEST_F(HubTest, ViewerWhoseSocketAcceptsSlowlySkipsAhead) {
+  // The cursor is barely behind, but the last write took longer than the
+  // skip bound: the lag is in socket buffers, so the viewer skips.
+  HubConfig config;
+  config.lag_skip_ms = 100;
+  config.lag_close_ms = 5000;
+  make_hub(config);
+  auto pub = hub_->publish("live/s", 0);
+  push(**pub, TrackKind::kVideo, 1, 0, true);
+  settle();
+  FakeSink slow;
+  slow.auto_complete = false;
+  auto viewer = watch(slow, 0);
+  settle();
+  push(**pub, TrackKind::kVideo, 2, 33);
+  push(**pub, TrackKind::kVideo, 3, 66, true);
+  push(**pub, TrackKind::kVideo, 4, 99);
+  settle();
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  slow.complete();
+  settle();
+  EXPECT_EQ(viewer->skips(), 1u);
+  std::vector<uint16_t> ids;
+  for (const Got& g : slow.got) ids.push_back(g.id);
+  EXPECT_EQ(ids, (std::vector<uint16_t>{1, 3, 4}));
+}
+
 TEST_F(HubTest, StalledViewerIsClosedAndOthersContinue) {
   HubConfig config;
   config.lag_skip_ms = 100;

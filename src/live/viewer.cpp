@@ -1,5 +1,6 @@
 #include "live/viewer.h"
 
+#include "core/time.h"
 #include "live/worker_feed.h"
 
 namespace cascade::live {
@@ -23,6 +24,7 @@ void Viewer::on_write_complete(bool ok) {
     pinned_.reset();
   }
   headers_in_flight_.clear();
+  last_write_ms_ = steady_now_ms() - write_started_ms_;
   if (!ok) {
     state_ = State::kDone;
     return;

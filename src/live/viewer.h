@@ -65,6 +65,10 @@ class Hub;
   uint64_t batch_end_ = 0;      // cursor after the outstanding write
   std::optional<uint64_t> pinned_;  // ring entry pinned by the outstanding write
   int64_t write_started_ms_ = 0;
+  // How long the last write took: the kernel accepting bytes slowly means
+  // the viewer is behind by at least that much, whatever the cursor says
+  // (data queued in socket buffers is invisible to the cursor).
+  int64_t last_write_ms_ = 0;
   uint64_t bytes_sent_ = 0;
   uint64_t skips_ = 0;
   uint32_t batch_bytes_ = 0;

@@ -120,17 +120,22 @@ void WorkerFeed::drive(Viewer& viewer) {
   const uint64_t head = head_seq();
 
   // Backpressure (ARCHITECTURE.md): a viewer that fell behind skips whole
-  // GOPs to the newest keyframe; if it cannot, it is closed.
-  if (viewer.cursor_ < base_seq_ ||
-      (viewer.cursor_ < head && head_dts_ - at(viewer.cursor_).packet.dts > config_.lag_skip_ms)) {
-    MediaTimeMs lag = viewer.cursor_ < base_seq_ ? head_dts_ - at(base_seq_).packet.dts
-                                                 : head_dts_ - at(viewer.cursor_).packet.dts;
+  // GOPs to the newest keyframe; if it cannot, it is closed. Behind means the
+  // cursor is old, or the socket took longer than the skip bound to accept
+  // the last write (the lag then sits in kernel buffers).
+  const bool evicted = viewer.cursor_ < base_seq_;
+  const MediaTimeMs cursor_lag =
+      evicted ? head_dts_ - at(base_seq_).packet.dts
+              : (viewer.cursor_ < head ? head_dts_ - at(viewer.cursor_).packet.dts : 0);
+  const bool slow_socket = viewer.last_write_ms_ > config_.lag_skip_ms;
+  viewer.last_write_ms_ = 0;
+  if (evicted || cursor_lag > config_.lag_skip_ms || slow_socket) {
     if (join_seq_ && *join_seq_ > viewer.cursor_) {
       viewer.cursor_ = *join_seq_;
       ++viewer.skips_;
       skips_.inc();
-    } else if (viewer.cursor_ < base_seq_ || lag > config_.lag_close_ms) {
-      close(viewer, fmt::format("{} ms behind the live edge", lag), closed_lag_);
+    } else if (evicted || cursor_lag > config_.lag_close_ms) {
+      close(viewer, fmt::format("{} ms behind the live edge", cursor_lag), closed_lag_);
       return;
     }
   }
@@ -250,8 +255,12 @@ void WorkerFeed::sweep() {
     Viewer& viewer = *it++;
     if (viewer.state_ != Viewer::State::kWriting) continue;
     int64_t stalled = now - viewer.write_started_ms_;
+    MediaTimeMs behind = viewer.pinned_ ? head_dts_ - at(*viewer.pinned_).packet.dts : 0;
     if (stalled > config_.lag_close_ms) {
       close(viewer, fmt::format("write stalled for {} ms", stalled), closed_stalled_);
+    } else if (behind > config_.lag_close_ms) {
+      // Still writing data this old (the head moved on while it waited).
+      close(viewer, fmt::format("{} ms behind the live edge", behind), closed_lag_);
     } else {
       writing = true;
     }

@@ -30,7 +30,8 @@ void MediaTracker::on_frame(Track& track, DeltaHistogram* deltas, uint32_t times
   double drift = static_cast<double>(now_us - first_media_us_) / 1000.0 -
                  static_cast<double>(track.extended - first_media_ts_);
   int64_t drift_ms = std::llround(drift);
-  drift_.add(drift_ms);
+  if (drift_ms < min_drift_ms_) min_drift_ms_ = drift_ms;
+  lag_.add(drift_ms - min_drift_ms_);
 }
 
 Status MediaTracker::on_video(uint32_t timestamp, std::span<const uint8_t> head, uint32_t length,

@@ -50,9 +50,11 @@ class MediaTracker {
   bool first_video_not_keyframe() const { return first_video_not_keyframe_; }
   // A coded AVC/HEVC/AV1/VP9 frame arrived before any sequence header.
   bool missing_sequence_header() const { return missing_sequence_header_; }
-  const DriftHistogram& drift() const { return drift_; }
-  // Largest drift seen, in ms (0 before the first frame).
-  int64_t drift_max_ms() const { return drift_.max(); }
+  // Lag of each frame: its drift minus the smallest drift so far (the
+  // viewer's best position, reached at the end of the GOP-cache burst).
+  const DriftHistogram& lag() const { return lag_; }
+  // Largest lag seen, in ms (0 before the first frame).
+  int64_t lag_max_ms() const { return lag_.max(); }
 
  private:
   struct Track {
@@ -75,7 +77,8 @@ class MediaTracker {
   bool have_first_media_ = false;
   int64_t first_media_us_ = 0;
   int64_t first_media_ts_ = 0;
-  DriftHistogram drift_;
+  DriftHistogram lag_;
+  int64_t min_drift_ms_ = 0;
 };
 
 }  // namespace cascade::loadgen

@@ -37,12 +37,12 @@ const char* const kJsonSchemaDoc =
   healthy_fraction   healthy / viewers; healthy = connected, not corrupt, and
                      primary-track frames >= 95% of expected_fps * (end - first frame),
                      end = disconnect or end of run
-  lag_ms {p50,p95,max}  drift of a frame = (arrival - first_arrival)
-                     - (media_ts - first_media_ts), over audio and video frames,
-                     relative to the viewer's first frame (<0: arriving faster than
-                     real time, e.g. the GOP-cache burst; growth: falling behind).
-                     p50/p95: across viewers of each viewer's p95 drift;
-                     max: the largest drift of any viewer
+  lag_ms {p50,p95,max}  how far behind its best a viewer is: drift of a frame =
+                     (arrival - first_arrival) - (media_ts - first_media_ts); its
+                     lag = drift - the smallest drift of the viewer so far (the
+                     GOP-cache burst arrives faster than real time: lag 0), >= 0.
+                     p50/p95: across viewers of each viewer's p95 lag;
+                     max: the largest lag of any viewer
   -- run --
   slow               the group block for --slow-fraction viewers, or null
   total_mbit_s       both groups' window bytes * 8 / window_s / 1e6

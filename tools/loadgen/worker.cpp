@@ -433,9 +433,9 @@ ViewerResult Worker::result_of(Viewer& v, int64_t stop_us) {
   r.audio_frames = v.tracker.audio_frames();
   r.ts_violations = v.tracker.timestamp_violations();
   r.bytes = v.bytes;
-  if (v.tracker.drift().count() > 0) {
-    r.lag_p95_ms = v.tracker.drift().percentile(0.95);
-    r.lag_max_ms = v.tracker.drift_max_ms();
+  if (v.tracker.lag().count() > 0) {
+    r.lag_p95_ms = v.tracker.lag().percentile(0.95);
+    r.lag_max_ms = v.tracker.lag_max_ms();
   }
   r.reason = std::move(v.reason);
   return r;

@@ -33,6 +33,14 @@ HttpResponse HttpConnection::response(const HttpRequest& request, http::status s
   res.keep_alive(request.keep_alive());
   res.body() = std::move(body);
   res.prepare_payload();
+  if (request.method() == http::verb::head) {
+    // RFC 9110 9.3.2: a HEAD response has the GET's header fields but no
+    // content (on a kept-alive connection, body bytes would garble the next
+    // response).
+    const auto length = res.body().size();
+    res.body().clear();
+    res.content_length(length);
+  }
   return res;
 }
 

@@ -8,6 +8,7 @@ Run: CASCADE_BIN=build/dev/src/app/cascade /usr/bin/python3 -m pytest tests/inte
 from __future__ import annotations
 
 import faulthandler
+import os
 import shutil
 import signal
 import subprocess
@@ -21,21 +22,22 @@ import pytest
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from helpers import Cascade, Procs, cascade_binary, probe, run_bounded  # noqa: E402
+from helpers import (DIE_WITH_PARENT, Cascade, Procs, cascade_binary, probe,  # noqa: E402
+                     run_bounded)
 
 # A test (setup, call and teardown together) that runs longer than this fails.
-TEST_TIME_LIMIT_S = 150
+TEST_TIME_LIMIT_S = int(os.environ.get("CASCADE_TEST_TIME_LIMIT_S", "150"))
 
 
 # --- Time limits ----------------------------------------------------------------
 
 
-class TestTimeLimit(Exception):
+class TimeLimitExceeded(Exception):
     pass
 
 
 def _on_alarm(signum: int, frame: Any) -> None:
-    raise TestTimeLimit(f"test exceeded {TEST_TIME_LIMIT_S} s")
+    raise TimeLimitExceeded(f"test exceeded {TEST_TIME_LIMIT_S} s")
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -185,7 +187,7 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Media:
                      "log-level=error", "-pix_fmt", "yuv420p", "-tag:v", "hvc1", *aac,
                      str(hevc)])
     # The encodes run in parallel; each is bounded.
-    running = [(job, subprocess.Popen(job, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+    running = [(job, subprocess.Popen([*DIE_WITH_PARENT, *job], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                       stderr=subprocess.PIPE, start_new_session=True))
                for job in jobs]
     for job, p in running:
@@ -238,10 +240,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     summary: dict[tuple[str, str], list[str]] = {}
     for (p, q), outcome in INTEROP.items():
         summary.setdefault((p, "rtmp publish"), []).append(outcome)
-        client, _, proto = q.rpartition("/")
+        client, _, proto = q.rpartition("-")
         summary.setdefault((client, f"{proto} play"), []).append(outcome)
     tr.write_line("")
+    name_width = max(len(c) for c, _ in summary) + 2
     for (client, proto), outcomes in summary.items():
         verdict = "FAIL" if "FAIL" in outcomes else "skip" if "skip" in outcomes else "pass"
-        tr.write_line(f"  {client:<{width}} {proto:<14} {verdict} "
+        tr.write_line(f"  {client:<{name_width}} {proto:<14} {verdict} "
                       f"({outcomes.count('pass')}/{len(outcomes)})")

@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -20,6 +21,11 @@ from typing import Any, Callable, Sequence
 
 REPO = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
+
+# Children die with the test run even if pytest itself is killed (a CI
+# timeout): util-linux setpriv sets PR_SET_PDEATHSIG, then execs the command.
+_SETPRIV = shutil.which("setpriv")
+DIE_WITH_PARENT = [_SETPRIV, "--pdeathsig", "KILL", "--"] if _SETPRIV else []
 
 
 def cascade_binary() -> Path | None:
@@ -126,7 +132,8 @@ class Procs:
         out = open(stdout, "wb") if stdout else log
         try:
             popen = subprocess.Popen(
-                [str(a) for a in args], stdin=subprocess.DEVNULL, stdout=out, stderr=log,
+                [*DIE_WITH_PARENT, *(str(a) for a in args)], stdin=subprocess.DEVNULL,
+                stdout=out, stderr=log,
                 start_new_session=True, cwd=self.workdir,
                 env={**os.environ, **(env or {})})
         finally:
@@ -151,7 +158,7 @@ class Procs:
 
 def run_bounded(args: Sequence[str], timeout: float, **kwargs: Any) -> subprocess.CompletedProcess:
     """subprocess.run with a timeout, in its own process group (killed on timeout)."""
-    with subprocess.Popen([str(a) for a in args], stdin=subprocess.DEVNULL,
+    with subprocess.Popen([*DIE_WITH_PARENT, *(str(a) for a in args)], stdin=subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           start_new_session=True, **kwargs) as popen:
         try:
@@ -320,7 +327,8 @@ def ffmpeg_play(procs: Procs, url: str, out: Path, duration: float | None = None
     args = [*FFMPEG, "-loglevel", loglevel, "-y", "-rw_timeout", "10000000", "-i", url]
     if duration:
         args += ["-t", str(duration)]
-    args += ["-c", "copy"]
+    # Flush every packet: tests watch the output file grow.
+    args += ["-c", "copy", "-flush_packets", "1"]
     if fmt:
         args += ["-f", fmt]
     args.append(str(out))

@@ -340,6 +340,7 @@ class RtmpClient:
     port: int
     timeout: float = 5.0
     rcvbuf: int | None = None
+    recv_size: int = 65536
     sock: socket.socket = field(init=False)
     reader: ChunkReader = field(init=False, default_factory=ChunkReader)
     out_chunk_size: int = field(init=False, default=128)
@@ -369,7 +370,7 @@ class RtmpClient:
             raise TimeoutError("no data before the deadline")
         self.sock.settimeout(left)
         try:
-            data = self.sock.recv(65536)
+            data = self.sock.recv(self.recv_size)
         except ConnectionResetError:
             data = b""
         finally:
@@ -530,8 +531,139 @@ class RtmpClient:
 
 
 def connected_client(host: str, port: int, app: str = "live", timeout: float = 5.0,
-                     rcvbuf: int | None = None) -> RtmpClient:
-    client = RtmpClient(host, port, timeout=timeout, rcvbuf=rcvbuf)
+                     rcvbuf: int | None = None, recv_size: int = 65536) -> RtmpClient:
+    client = RtmpClient(host, port, timeout=timeout, rcvbuf=rcvbuf, recv_size=recv_size)
     client.handshake()
     client.connect(app)
     return client
+
+
+class Player:
+    """An RTMP viewer on its own thread: connect, createStream, play, then count
+    and check what arrives. Records (arrival time, message) for media messages
+    (bodies kept only when keep_bodies)."""
+
+    def __init__(self, host: str, port: int, stream: str, app: str = "live",
+                 keep_bodies: bool = False, timeout: float = 10.0,
+                 rate_bytes_per_s: float | None = None, rcvbuf: int | None = None) -> None:
+        import threading
+
+        self.rate_bytes_per_s = rate_bytes_per_s
+        self.rcvbuf = rcvbuf
+        self.host, self.port, self.stream, self.app = host, port, stream, app
+        self.keep_bodies = keep_bodies
+        self.timeout = timeout
+        self.status: dict[str, Any] | None = None
+        self.media: list[tuple[float, Message]] = []
+        self.other: list[Message] = []
+        self.error: str | None = None
+        self.closed_by_server = False
+        self.client: RtmpClient | None = None
+        self.lock = threading.Lock()
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> "Player":
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        rate_limited = self.rate_bytes_per_s is not None
+        try:
+            self.client = connected_client(self.host, self.port, self.app, self.timeout,
+                                           self.rcvbuf, 4096 if rate_limited else 65536)
+            self.client.create_stream()
+            self.status = self.client.play(self.stream)
+            while not self.stop_event.is_set():
+                t0 = time.monotonic()
+                received = self.client.bytes_received
+                try:
+                    messages = self.client.read_messages(time.monotonic() + 0.5)
+                except (TimeoutError, socket.timeout):
+                    continue
+                if not messages:
+                    self.closed_by_server = True
+                    return
+                now = time.monotonic()
+                if self.rate_bytes_per_s:
+                    pause = (self.client.bytes_received - received) / self.rate_bytes_per_s - \
+                        (now - t0)
+                    if pause > 0:
+                        self.stop_event.wait(pause)
+                with self.lock:
+                    for m in messages:
+                        if m.type_id in (MSG_AUDIO, MSG_VIDEO):
+                            if not self.keep_bodies:
+                                m.payload = m.payload[:16]
+                            self.media.append((now, m))
+                        else:
+                            self.other.append(m)
+        except Exception as e:  # recorded for the test to assert on
+            if not self.stop_event.is_set():
+                self.error = f"{type(e).__name__}: {e}"
+
+    def video(self) -> list[tuple[float, Message]]:
+        with self.lock:
+            return [(t, m) for t, m in self.media if m.type_id == MSG_VIDEO]
+
+    def audio(self) -> list[tuple[float, Message]]:
+        with self.lock:
+            return [(t, m) for t, m in self.media if m.type_id == MSG_AUDIO]
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout=5)
+        if self.client is not None:
+            self.client.close()
+
+
+class FlvFilePublisher:
+    """Publishes an FLV file's tags over RTMP on its own thread, in real time,
+    with `offset_ms` added to every timestamp (modulo 2^32, as RTMP wraps)."""
+
+    def __init__(self, host: str, port: int, stream: str, path: str, offset_ms: int = 0,
+                 app: str = "live") -> None:
+        import threading
+
+        from flv import parse_flv
+
+        self.tags = parse_flv(open(path, "rb").read(), keep_bodies=True).tags
+        self.host, self.port, self.stream, self.app = host, port, stream, app
+        self.offset_ms = offset_ms
+        self.error: str | None = None
+        self.sent = 0
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> "FlvFilePublisher":
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            with connected_client(self.host, self.port, self.app, timeout=10) as client:
+                client.set_chunk_size(4096)
+                client.create_stream()
+                status = client.publish(self.stream)
+                if status.get("code") != "NetStream.Publish.Start":
+                    raise RtmpError(f"publish refused: {status}")
+                t0 = time.monotonic()
+                for tag in self.tags:
+                    if self.stop_event.is_set():
+                        return
+                    delay = t0 + tag.timestamp / 1000 - time.monotonic()
+                    if delay > 0:
+                        self.stop_event.wait(delay)
+                    payload = tag.body
+                    if tag.type == MSG_DATA_AMF0:
+                        payload = amf0_encode("@setDataFrame") + payload
+                    client.send_media(tag.type, (tag.timestamp + self.offset_ms) & 0xFFFFFFFF,
+                                      payload)
+                    self.sent += 1
+        except Exception as e:  # recorded for the test to assert on
+            if not self.stop_event.is_set():
+                self.error = f"{type(e).__name__}: {e}"
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout=5)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Cascade, HOST, run_bounded
+from helpers import Cascade, HOST, run_bounded, wait_for
 
 
 def run_cascade(binary: Path, *args: str, timeout: float = 10):
@@ -97,3 +97,27 @@ def test_starts_on_ephemeral_ports_and_stops_on_sigterm(cascade) -> None:
     assert server.metric('cascade_connections_accepted_total{listener="http"}') >= 2
     assert server.stop(timeout=10) == 0
     assert "stopping" in server.log()
+
+
+def test_sigterm_with_live_connections_exits_cleanly(cascade, procs, media) -> None:
+    from flv import FlvReader
+    from helpers import ffmpeg_play, ffmpeg_publish
+    from rtmp_client import Player
+
+    server: Cascade = cascade(workers=2)
+    publisher = ffmpeg_publish(procs, media.av, server.rtmp_url("busy"))
+    server.wait_publishing("busy")
+    viewer = ffmpeg_play(procs, server.rtmp_url("busy"), procs.workdir / "v.flv")
+    reader = FlvReader(HOST, server.http_port, server.flv_path("busy")).start()
+    player = Player(HOST, server.rtmp_port, "busy").start()
+    try:
+        wait_for(lambda: server.stream("busy")["viewers"] == 3, 10, 0.1, "3 viewers")
+        assert server.stop(timeout=10) == 0, server.log()[-2000:]
+        # Every client sees its connection end; none hangs.
+        publisher.wait(10)  # fails the test if a client hangs
+        viewer.wait(10)
+        wait_for(lambda: reader.closed_by_server or reader.error, 5, 0.1, "the FLV viewer to end")
+        wait_for(lambda: player.closed_by_server or player.error, 5, 0.1, "the RTMP viewer to end")
+    finally:
+        reader.stop()
+        player.stop()

@@ -152,8 +152,8 @@ def check_flv_structure(path: Path) -> None:
     assert parsed.flags == 0x05, f"FLV header flags 0x{parsed.flags:02x}, expected audio+video"
     tags = parsed.tags
     assert len(tags) > 100, f"only {len(tags)} tags"
-    # Only a trailing partial tag may remain (curl stopped mid-tag).
-    assert len(parsed.buffer) < 11 + max(t.size for t in tags) + 4 + 65536
+    # The publisher's metadata comes first, without "@setDataFrame".
+    assert tags[0].type == 18 and tags[0].body[:13] == b"\x02\x00\x0aonMetaData", tags[0]
     video = [t for t in tags if t.is_video]
     audio = [t for t in tags if t.is_audio]
     assert video and video[0].video_config, "the first video tag is not the AVC sequence header"

@@ -62,11 +62,7 @@ net::HttpRoute make_api_route(live::Hub& hub) {
       co_return net::HttpOutcome::kResponded;
     }
     auto res = connection.response(request, http::status::ok, type, std::move(body));
-    res.set(http::field::cache_control, "no-store");
-    if (request.method() == http::verb::head) {
-      res.body().clear();
-      res.content_length(0);
-    }
+    res.set(http::field::cache_control, "no-store");  // HEAD: response() dropped the body
     co_await connection.send(std::move(res));
     co_return net::HttpOutcome::kResponded;
   };

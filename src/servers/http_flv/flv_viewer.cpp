@@ -1,6 +1,7 @@
 #include "servers/http_flv/flv_viewer.h"
 
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -61,9 +62,20 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
       }
     }
     close();
+    // A write in progress still uses the socket, which the HttpConnection owns
+    // and destroys once this route returns: wait for it (the socket is closed,
+    // so it ends at once).
+    while (writing_) {
+      boost::asio::steady_timer done(connection_.socket().get_executor(),
+                                     boost::asio::steady_timer::time_point::max());
+      write_done_ = &done;
+      boost::system::error_code ec;
+      co_await done.async_wait(boost::asio::redirect_error(use_awaitable, ec));
+      write_done_ = nullptr;
+    }
     logger().info("[{}] viewer closed: {} ({} bytes sent, {} skips)", context_,
                   reason_.value_or("closed"), viewer_->bytes_sent(), viewer_->skips());
-    viewer_.reset();  // the socket is closed: no write reads its buffers any more
+    viewer_.reset();  // no write reads its buffers any more
   }
 
   void on_start(const live::StreamInfo& info) override {
@@ -86,8 +98,10 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
     if (!body_prefix_.empty()) gather_.push_back(boost::asio::buffer(body_prefix_));
     gather_.insert(gather_.end(), buffers.begin(), buffers.end());
     if (chunked_) gather_.push_back(boost::asio::buffer("\r\n", 2));
+    writing_ = true;
     boost::asio::async_write(connection_.socket(), gather_,
                              [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                               self->write_finished();
                                self->preamble_.clear();
                                self->body_prefix_.clear();
                                if (ec && !self->reason_) self->reason_ = "write failed: " + ec.message();
@@ -101,8 +115,10 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
     gather_.clear();
     if (!preamble_.empty()) gather_.push_back(boost::asio::buffer(preamble_));
     if (chunked_) gather_.push_back(boost::asio::buffer("0\r\n\r\n", 5));
+    writing_ = true;
     boost::asio::async_write(connection_.socket(), gather_,
                              [self = shared_from_this()](boost::system::error_code, size_t) {
+                               self->write_finished();
                                self->close();
                              });
   }
@@ -115,6 +131,11 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
   }
 
  private:
+  void write_finished() {
+    writing_ = false;
+    if (write_done_) write_done_->cancel();
+  }
+
   void close() {
     if (closed_) return;
     closed_ = true;
@@ -133,6 +154,8 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
   std::string context_;
   std::optional<std::string> reason_;
   bool closed_ = false;
+  bool writing_ = false;                            // an async_write is in progress
+  boost::asio::steady_timer* write_done_ = nullptr;  // run() waits for it to end
 };
 
 }  // namespace

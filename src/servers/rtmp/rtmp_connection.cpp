@@ -72,7 +72,9 @@ awaitable<void> RtmpConnection::run() {
         boost::asio::buffer(buffer.data() + have, buffer.size() - have),
         boost::asio::redirect_error(use_awaitable, ec));
     if (ec) {
-      if (!closed_) {
+      // A reason set before the socket was closed under this read (watchdog
+      // timeout, dropped viewer, failed write) is the real one.
+      if (!closed_ && !close_reason_) {
         close_reason_ = ec == boost::asio::error::eof ? "peer closed the connection"
                                                       : "read failed: " + ec.message();
       }
@@ -160,6 +162,9 @@ void RtmpConnection::handle(rtmp::PlayRequest& request) {
     return;
   }
   set_context(*key);
+  // A play after closeStream on this connection: the previous viewer goes
+  // first, so it is not still counted in the feed the new one joins.
+  release_viewer();
   viewer_ = hub_.subscribe(*key, format_, worker_, *this);
   if (!viewer_) {
     closed_counter("stream_not_found").inc();
@@ -195,9 +200,11 @@ void RtmpConnection::handle(rtmp::Unpublish&) {
 
 void RtmpConnection::handle(rtmp::StopPlay&) {
   if (!viewer_) return;
-  // The media write may still be outstanding; the viewer is released when
-  // the connection closes. Stop delivering now.
+  logger().info("[{}] play stopped", context_);
+  // Stop delivering now; the viewer leaves the stream (once a write of its
+  // still in flight completes, see release_viewer).
   viewer_->set_paused(true);
+  release_viewer();
 }
 
 void RtmpConnection::handle(rtmp::Pause& pause) {
@@ -269,12 +276,32 @@ void RtmpConnection::on_written(const boost::system::error_code& ec) {
   inflight_control_.clear();
   bool media = std::exchange(media_inflight_, false);
   if (ec && !closed_) {
-    close_reason_ = "write failed: " + ec.message();
+    // Keep a reason set before the socket was closed under this write.
+    if (!close_reason_) close_reason_ = "write failed: " + ec.message();
     boost::system::error_code ignored;
     socket_.close(ignored);
   }
-  if (media && viewer_) viewer_->on_write_complete(!ec);
+  if (media && retired_viewer_) {
+    // The batch just written was the replaced viewer's (see release_viewer).
+    retired_viewer_->on_write_complete(!ec);
+    retired_viewer_.reset();
+  } else if (media && viewer_) {
+    viewer_->on_write_complete(!ec);
+  }
   if (!ec) kick_writer();
+}
+
+void RtmpConnection::release_viewer() {
+  if (!viewer_) return;
+  // A batch still queued here was never handed to the socket: drop it. A
+  // batch being written still reads the viewer's buffers: keep the viewer
+  // until the write completes.
+  media_pending_ = false;
+  if (media_inflight_) {
+    retired_viewer_ = std::move(viewer_);
+  } else {
+    viewer_.reset();
+  }
 }
 
 void RtmpConnection::close_now(std::string_view reason) {
@@ -298,6 +325,7 @@ void RtmpConnection::close_now(std::string_view reason) {
   // Safe now: the socket is closed, so no outstanding write reads the
   // viewer's buffers any more.
   viewer_.reset();
+  retired_viewer_.reset();
 }
 
 void RtmpConnection::arm_watchdog() {

@@ -60,6 +60,7 @@ class RtmpConnection final : public std::enable_shared_from_this<RtmpConnection>
   void kick_writer();
   void on_written(const boost::system::error_code& ec);
   void close_now(std::string_view reason);
+  void release_viewer();
   void arm_watchdog();
   void set_context(std::string_view stream);
 
@@ -75,6 +76,9 @@ class RtmpConnection final : public std::enable_shared_from_this<RtmpConnection>
 
   std::unique_ptr<live::Publication> publication_;
   std::unique_ptr<live::Viewer> viewer_;
+  // A viewer replaced by a new play on this connection while its last batch
+  // was still being written; released when that write completes.
+  std::unique_ptr<live::Viewer> retired_viewer_;
   uint64_t frames_dropped_ = 0;
 
   // Write queue.

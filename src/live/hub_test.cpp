@@ -183,6 +183,28 @@ TEST_F(HubTest, PackagesOncePerFramePerFormatWhateverTheViewerCount) {
   EXPECT_EQ(hub_->stats()[0].viewers, 0);
 }
 
+TEST_F(HubTest, FeedSurvivesOldViewerLeavingBeforeNewOneStarts) {
+  // A play after closeStream on one connection: the new viewer subscribes,
+  // then the old one is destroyed, then the new one starts.
+  make_hub();
+  auto pub = hub_->publish("live/s", 0);
+  push(**pub, TrackKind::kVideo, 1, 0, true);
+  settle();
+  FakeSink old_sink, new_sink;
+  auto old_viewer = watch(old_sink, 1);
+  settle();
+  auto new_viewer = hub_->subscribe("live/s", 0, 1, new_sink);
+  new_sink.viewer = new_viewer.get();
+  old_viewer.reset();
+  settle();
+  new_viewer->start();
+  settle();
+  push(**pub, TrackKind::kVideo, 2, 33);
+  settle();
+  ASSERT_EQ(new_sink.got.size(), 2u);
+  EXPECT_EQ(new_sink.got.back().id, 2);
+}
+
 TEST_F(HubTest, ViewerBeforeFirstKeyframeWaitsForIt) {
   make_hub();
   auto pub = hub_->publish("live/s", 0);

@@ -6,10 +6,15 @@
 namespace cascade::live {
 
 Viewer::Viewer(std::shared_ptr<WorkerFeed> feed, ViewerSink& sink)
-    : feed_(std::move(feed)), sink_(sink) {}
+    : feed_(std::move(feed)), sink_(sink) {
+  // Counted from here, not from start(): the feed must not be detached as
+  // empty between subscribe() and start().
+  feed_->retain();
+}
 
 Viewer::~Viewer() {
   if (attached_) feed_->remove(*this);
+  feed_->release();
   if (on_destroy_) on_destroy_();
 }
 

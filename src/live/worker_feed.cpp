@@ -73,7 +73,6 @@ void WorkerFeed::end() {
 
 void WorkerFeed::add(Viewer& viewer) {
   viewers_.push_back(viewer);
-  ++viewer_count_;
   if (ended_) {
     finish(viewer);
   } else if (primed_ && join_seq_) {
@@ -87,11 +86,11 @@ void WorkerFeed::remove(Viewer& viewer) {
     viewer.pinned_.reset();
   }
   if (viewer.idle_hook_.is_linked()) viewer.idle_hook_.unlink();
-  if (viewer.all_hook_.is_linked()) {
-    viewer.all_hook_.unlink();
-    --viewer_count_;
-  }
-  if (viewer_count_ == 0 && on_empty_) on_empty_(*this);
+  if (viewer.all_hook_.is_linked()) viewer.all_hook_.unlink();
+}
+
+void WorkerFeed::release() {
+  if (--viewer_count_ == 0 && on_empty_) on_empty_(*this);
 }
 
 void WorkerFeed::start(Viewer& viewer) {

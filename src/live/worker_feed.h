@@ -42,7 +42,10 @@ class WorkerFeed : public std::enable_shared_from_this<WorkerFeed> {
   void set_headers(StreamInfo info, std::vector<Packet> headers);
   void end();
 
-  // From viewers on this worker.
+  // From viewers on this worker. retain()/release() count a viewer from its
+  // construction to its destruction; the feed is empty when none is left.
+  void retain() { ++viewer_count_; }
+  void release();
   void add(Viewer& viewer);
   void remove(Viewer& viewer);
   void drive(Viewer& viewer);

@@ -102,6 +102,9 @@ awaitable<void> HttpServer::run(HttpConnection& connection) {
     }
     requests.inc();
     HttpRequest request = parser.release();
+    // Idle keep-alive connections and long-lived responses (live streams)
+    // keep no read buffer: a few KB per connection adds up with thousands.
+    if (buffer.size() == 0) buffer.shrink_to_fit();
     HttpOutcome outcome = HttpOutcome::kNotMine;
     for (const HttpRoute& route : routes_) {
       outcome = co_await route(connection, request);

@@ -68,12 +68,13 @@ Result<size_t> ServerSession::feed(std::span<const uint8_t> bytes) {
 }
 
 void ServerSession::maybe_acknowledge() {
-  // RTMP spec 5.4.3: acknowledge after receiving a window's worth of bytes.
+  // RTMP spec 5.4.3: acknowledge after each window's worth of bytes. One read
+  // may cross several windows; each gets its Acknowledgement.
   if (peer_window_ack_size_ == 0) return;
-  uint64_t received = reader_.bytes_consumed();
-  if (received - last_ack_bytes_ >= peer_window_ack_size_) {
-    append_acknowledgement(output_, config_.out_chunk_size, static_cast<uint32_t>(received));
-    last_ack_bytes_ = received;
+  const uint64_t received = reader_.bytes_consumed();
+  while (received - last_ack_bytes_ >= peer_window_ack_size_) {
+    last_ack_bytes_ += peer_window_ack_size_;
+    append_acknowledgement(output_, out_chunk_size_, static_cast<uint32_t>(last_ack_bytes_));
   }
 }
 

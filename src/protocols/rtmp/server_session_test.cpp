@@ -284,6 +284,19 @@ TEST(ServerSession, AcknowledgesAfterPeerWindow) {
   EXPECT_EQ(replies[0].type(), MessageType::kAcknowledgement);
 }
 
+TEST(ServerSession, AcknowledgesEveryWindowCrossedInOneRead) {
+  Client c;
+  c.connect();
+  Bytes wire;
+  append_window_ack_size(wire, 128, 1000);
+  append_chunked({9, 0, 1, 6}, Bytes(3500, 0x27), 128, wire);
+  ASSERT_TRUE(c.feed(wire));
+  auto replies = c.replies();
+  ASSERT_EQ(replies.size(), 3u);
+  for (const Message& m : replies) EXPECT_EQ(m.type(), MessageType::kAcknowledgement);
+  EXPECT_EQ(replies[2].payload[2], uint8_t(3000 >> 8));
+}
+
 TEST(ServerSession, Amf3CommandIsDecoded) {
   Client c;
   c.handshake();

@@ -102,8 +102,8 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
     boost::asio::async_write(connection_.socket(), gather_,
                              [self = shared_from_this()](boost::system::error_code ec, size_t) {
                                self->write_finished();
-                               self->preamble_.clear();
-                               self->body_prefix_.clear();
+                               std::string().swap(self->preamble_);
+                               std::vector<uint8_t>().swap(self->body_prefix_);
                                if (ec && !self->reason_) self->reason_ = "write failed: " + ec.message();
                                if (ec) self->close();
                                if (self->viewer_) self->viewer_->on_write_complete(!ec);

@@ -5,6 +5,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <algorithm>
 #include <cstring>
 
 #include "core/log.h"
@@ -64,9 +65,19 @@ void RtmpConnection::set_context(std::string_view stream) {
 }
 
 awaitable<void> RtmpConnection::run() {
-  std::vector<uint8_t> buffer(16 * 1024);
+  // Read buffer sized by role: handshake and commands need little, a
+  // publisher's media wants large reads, a player only sends acks and pings
+  // (its memory is per viewer, so it stays small).
+  constexpr size_t kSetupBuffer = 4096, kPublisherBuffer = 64 * 1024, kPlayerBuffer = 512;
+  std::vector<uint8_t> buffer(kSetupBuffer);
   size_t have = 0;
   while (!closed_) {
+    size_t wanted = publication_ ? kPublisherBuffer : viewer_ ? kPlayerBuffer : kSetupBuffer;
+    if (buffer.size() != wanted && have <= wanted / 2) {
+      std::vector<uint8_t> resized(wanted);
+      std::memcpy(resized.data(), buffer.data(), have);
+      buffer.swap(resized);
+    }
     boost::system::error_code ec;
     size_t n = co_await socket_.async_read_some(
         boost::asio::buffer(buffer.data() + have, buffer.size() - have),
@@ -293,6 +304,8 @@ void RtmpConnection::on_written(const boost::system::error_code& ec) {
 
 void RtmpConnection::release_viewer() {
   if (!viewer_) return;
+  // No longer playing: the idle timeout applies again.
+  boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->arm_watchdog(); });
   // A batch still queued here was never handed to the socket: drop it. A
   // batch being written still reads the viewer's buffers: keep the viewer
   // until the write completes.
@@ -329,18 +342,25 @@ void RtmpConnection::close_now(std::string_view reason) {
 }
 
 void RtmpConnection::arm_watchdog() {
-  watchdog_.expires_after(std::chrono::seconds(1));
+  // Watches the handshake deadline, then the idle timeout of a connection
+  // that is not playing (publishers, and clients that never publish or
+  // play). Playing viewers are watched by the hub (lag, stalled writes), so
+  // they cost no timer.
+  if (closed_ || viewer_) return;
+  const int64_t now = steady_now_ms();
+  const bool handshaking = session_.state() == rtmp::ServerSession::State::kHandshake;
+  const int64_t deadline = handshaking ? started_ms_ + config_.handshake_timeout_ms
+                                       : last_read_ms_ + config_.publisher_idle_timeout_ms;
+  watchdog_.expires_after(std::chrono::milliseconds(std::clamp<int64_t>(deadline - now, 1, 1000)));
   watchdog_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto self = weak.lock();
-    if (ec || !self || self->closed_) return;
-    int64_t now = steady_now_ms();
+    if (ec || !self || self->closed_ || self->viewer_) return;
+    const int64_t at = steady_now_ms();
     std::optional<std::string> reason;
-    if (self->session_.state() == rtmp::ServerSession::State::kHandshake &&
-        now - self->started_ms_ > self->config_.handshake_timeout_ms) {
-      reason = "handshake timeout";
-    } else if (self->publication_ &&
-               now - self->last_read_ms_ > self->config_.publisher_idle_timeout_ms) {
-      reason = "publisher idle timeout";
+    if (self->session_.state() == rtmp::ServerSession::State::kHandshake) {
+      if (at - self->started_ms_ >= self->config_.handshake_timeout_ms) reason = "handshake timeout";
+    } else if (at - self->last_read_ms_ >= self->config_.publisher_idle_timeout_ms) {
+      reason = self->publication_ ? "publisher idle timeout" : "idle timeout (no publish or play)";
     }
     if (reason) {
       closed_counter("timeout").inc();

@@ -50,7 +50,7 @@ struct Config {
     uint32_t gop_cache_max_mib = 64;
     uint32_t lag_skip_ms = 3'000;
     uint32_t lag_close_ms = 10'000;
-    uint32_t coalesce_ms = 0;
+    uint32_t coalesce_ms = 40;
     bool operator==(const Live&) const = default;
   } live;
 

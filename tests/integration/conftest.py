@@ -91,9 +91,10 @@ class Launcher:
         self.servers: list[Cascade] = []
 
     def __call__(self, workers: int = 2, config: dict[str, dict[str, Any]] | None = None,
-                 log_level: str = "info") -> Cascade:
+                 log_level: str = "info", wrapper: list[str] | None = None) -> Cascade:
         server = Cascade(self.procs, self.binary, workers=workers, config=config,
-                         log_level=log_level, name=f"cascade{len(self.servers) + 1}")
+                         log_level=log_level, name=f"cascade{len(self.servers) + 1}",
+                         wrapper=wrapper)
         self.servers.append(server)
         return server
 

@@ -199,9 +199,10 @@ class Cascade:
 
     def __init__(self, procs: Procs, binary: Path, workers: int = 2,
                  config: dict[str, dict[str, Any]] | None = None, log_level: str = "info",
-                 name: str = "cascade") -> None:
+                 name: str = "cascade", wrapper: list[str] | None = None) -> None:
         self.procs = procs
-        args = [str(binary), "--rtmp", f"{HOST}:0", "--http", f"{HOST}:0",
+        # wrapper: a command that runs cascade, e.g. ["prlimit", "--nofile=64:64"].
+        args = [*(wrapper or []), str(binary), "--rtmp", f"{HOST}:0", "--http", f"{HOST}:0",
                 "--workers", str(workers), "--log-level", log_level]
         self.config_path = None
         if config:

@@ -255,3 +255,32 @@ def test_hevc_over_enhanced_rtmp(cascade, procs, media, tmp_path) -> None:
         assert (info["video"]["width"], info["video"]["height"]) == (640, 360)
         assert int(info["video"]["nb_read_frames"]) == len(frames), \
             f"{name}: decoded {info['video']['nb_read_frames']} of {len(frames)} frames"
+
+
+def test_h264_with_mp3_audio(cascade, procs, media) -> None:
+    """MP3 audio (FLV SoundFormat 2) is passed through bit-exact next to H.264."""
+    server: Cascade = cascade(workers=2)
+    source = procs.workdir / "av-mp3.flv"
+    run_bounded(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i",
+                 str(media.av), "-c:v", "copy", "-c:a", "libmp3lame", "-b:a", "128k",
+                 "-ar", "44100", str(source)], 60).check_returncode()
+    key = "mp3"
+    ffmpeg_publish(procs, source, server.rtmp_url(key), loop=False)
+    server.wait_publishing(key)
+    wait_for(lambda: (server.stream(key) or {}).get("audio"), 10, 0.1, "audio in the stats")
+    stats = server.stream(key)
+    assert stats["audio"]["codec"] == "mp3" and stats["video"]["codec"] == "h264", stats
+    time.sleep(1.0)
+    players = {proto: ffmpeg_play(procs, url, procs.workdir / f"mp3-{proto}.framemd5", 4,
+                                  name=f"play-{proto}", fmt="framemd5")
+               for proto, url in (("rtmp", server.rtmp_url(key)),
+                                  ("http-flv", server.flv_url(key)))}
+    for proto, proc in players.items():
+        assert proc.wait(25) == 0, f"{proto}: {proc.log()[-2000:]}"
+    expected = [h for _, _, h in framemd5_of(str(source)).audio]
+    for proto in players:
+        text = (procs.workdir / f"mp3-{proto}.framemd5").read_text()
+        assert "mp3" in text, f"{proto}: no mp3 stream in\n{text[:400]}"
+        got = [h for _, _, h in parse_framemd5(text).audio]
+        assert len(got) >= 4 * 30, f"{proto}: only {len(got)} mp3 packets"
+        assert find_run(expected, got), f"{proto}: mp3 is not a contiguous run of the source"

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/byte_order.h"
+
 namespace cascade {
 
 class ByteWriter {
@@ -36,28 +38,5 @@ class ByteWriter {
   }
   std::vector<uint8_t>& out_;
 };
-
-// Big-endian store into a fixed buffer; the caller guarantees room.
-inline void store_u16be(uint8_t* p, uint16_t v) {
-  p[0] = uint8_t(v >> 8);
-  p[1] = uint8_t(v);
-}
-inline void store_u24be(uint8_t* p, uint32_t v) {
-  p[0] = uint8_t(v >> 16);
-  p[1] = uint8_t(v >> 8);
-  p[2] = uint8_t(v);
-}
-inline void store_u32be(uint8_t* p, uint32_t v) {
-  p[0] = uint8_t(v >> 24);
-  p[1] = uint8_t(v >> 16);
-  p[2] = uint8_t(v >> 8);
-  p[3] = uint8_t(v);
-}
-inline void store_u32le(uint8_t* p, uint32_t v) {
-  p[0] = uint8_t(v);
-  p[1] = uint8_t(v >> 8);
-  p[2] = uint8_t(v >> 16);
-  p[3] = uint8_t(v >> 24);
-}
 
 }  // namespace cascade

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/byte_order.h"
+
 namespace cascade::loadgen {
 namespace {
 
@@ -10,14 +12,6 @@ namespace {
 constexpr size_t kFileHeaderSize = 9;
 constexpr size_t kTagHeaderSize = 11;
 constexpr size_t kPreviousTagSizeSize = 4;
-
-uint32_t load_u24(const uint8_t* p) {
-  return uint32_t(p[0]) << 16 | uint32_t(p[1]) << 8 | p[2];
-}
-uint32_t load_u32(const uint8_t* p) {
-  return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
-}
-
 }  // namespace
 
 Error FlvTagScanner::fail(Error error) {
@@ -53,7 +47,7 @@ Result<size_t> FlvTagScanner::feed(std::span<const uint8_t> bytes, FlvTagSink& s
         }
         if (unit_[3] != 1) return fail(make_error("FLV version {}", unit_[3]));
         flags_ = unit_[4];
-        uint32_t offset = load_u32(unit_.data() + 5);
+        uint32_t offset = load_u32be(unit_.data() + 5);
         if (offset < kFileHeaderSize) return fail(make_error("FLV DataOffset {} < 9", offset));
         skip_ = offset - static_cast<uint32_t>(kFileHeaderSize);
         state_ = skip_ ? State::kHeaderPadding : State::kPreviousTagSize0;
@@ -69,7 +63,7 @@ Result<size_t> FlvTagScanner::feed(std::span<const uint8_t> bytes, FlvTagSink& s
       case State::kPreviousTagSize0:
         if (!collect(kPreviousTagSizeSize)) break;
         // FLV spec E.3: PreviousTagSize0 is always 0.
-        if (uint32_t v = load_u32(unit_.data()); v != 0) {
+        if (uint32_t v = load_u32be(unit_.data()); v != 0) {
           return fail(make_error("PreviousTagSize0 is {}, not 0", v));
         }
         state_ = State::kTagHeader;
@@ -80,9 +74,9 @@ Result<size_t> FlvTagScanner::feed(std::span<const uint8_t> bytes, FlvTagSink& s
         // DataSize UI24, Timestamp UI24, TimestampExtended UI8, StreamID UI24 (0).
         tag_.type = unit_[0] & 0x1F;
         tag_.filter = unit_[0] & 0x20;
-        tag_.data_size = load_u24(unit_.data() + 1);
-        tag_.timestamp = load_u24(unit_.data() + 4) | uint32_t(unit_[7]) << 24;
-        if (uint32_t stream_id = load_u24(unit_.data() + 8); stream_id != 0) {
+        tag_.data_size = load_u24be(unit_.data() + 1);
+        tag_.timestamp = load_u24be(unit_.data() + 4) | uint32_t(unit_[7]) << 24;
+        if (uint32_t stream_id = load_u24be(unit_.data() + 8); stream_id != 0) {
           return fail(make_error("tag StreamID is {}, not 0", stream_id));
         }
         skip_ = tag_.data_size;
@@ -103,7 +97,7 @@ Result<size_t> FlvTagScanner::feed(std::span<const uint8_t> bytes, FlvTagSink& s
       case State::kPreviousTagSize: {
         if (!collect(kPreviousTagSizeSize)) break;
         // FLV spec E.3: PreviousTagSize = 11 + DataSize of the tag before it.
-        uint32_t previous = load_u32(unit_.data());
+        uint32_t previous = load_u32be(unit_.data());
         if (previous != kTagHeaderSize + tag_.data_size) {
           return fail(make_error("PreviousTagSize {} after a tag of {} bytes (expected {})",
                                  previous, tag_.data_size, kTagHeaderSize + tag_.data_size));

@@ -1,7 +1,10 @@
 #include "loadgen/rtmp_chunk_scanner.h"
 
+
 #include <algorithm>
 #include <cstring>
+
+#include "core/byte_order.h"
 
 namespace cascade::loadgen {
 namespace {
@@ -15,17 +18,6 @@ constexpr uint8_t kAbort = 2;
 constexpr uint8_t kWindowAckSize = 5;
 constexpr uint8_t kCommandAmf3 = 17;
 constexpr uint8_t kCommandAmf0 = 20;
-
-uint32_t load_u24(const uint8_t* p) {
-  return uint32_t(p[0]) << 16 | uint32_t(p[1]) << 8 | p[2];
-}
-uint32_t load_u32(const uint8_t* p) {
-  return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
-}
-uint32_t load_u32le(const uint8_t* p) {
-  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
-}
-
 }  // namespace
 
 RtmpChunkScanner::RtmpChunkScanner(RtmpScannerLimits limits) : limits_(limits) {}
@@ -54,18 +46,18 @@ Status RtmpChunkScanner::apply_control(const ChunkStream& cs, std::span<const ui
   if (cs.type_id == kSetChunkSize) {
     if (head.size() < 4) return make_error("Set Chunk Size message of {} bytes", cs.length);
     // RTMP spec 5.4.1: 31 bits, the most significant bit must be zero, at least 1.
-    uint32_t size = load_u32(head.data());
+    uint32_t size = load_u32be(head.data());
     if (size == 0 || size > 0x7FFFFFFF) return make_error("invalid chunk size {}", size);
     chunk_size_ = size;
   } else if (cs.type_id == kAbort) {
     if (head.size() < 4) return make_error("Abort message of {} bytes", cs.length);
-    if (ChunkStream* target = find(load_u32(head.data()))) {
+    if (ChunkStream* target = find(load_u32be(head.data()))) {
       target->in_message = false;  // RTMP spec 5.4.2: discard the partial message
       target->received = 0;
     }
   } else if (cs.type_id == kWindowAckSize) {
     if (head.size() < 4) return make_error("Window Acknowledgement Size of {} bytes", cs.length);
-    window_ack_size_ = load_u32(head.data());
+    window_ack_size_ = load_u32be(head.data());
   }
   return {};
 }
@@ -146,9 +138,9 @@ Result<size_t> RtmpChunkScanner::feed(std::span<const uint8_t> bytes, RtmpMessag
     uint32_t length = cs->length;
     uint8_t type_id = cs->type_id;
     uint32_t stream_id = cs->stream_id;
-    if (fmt <= 2) timestamp_field = load_u24(p + h);
+    if (fmt <= 2) timestamp_field = load_u24be(p + h);
     if (fmt <= 1) {
-      length = load_u24(p + h + 3);
+      length = load_u24be(p + h + 3);
       type_id = p[h + 6];
     }
     if (fmt == 0) stream_id = load_u32le(p + h + 7);
@@ -164,7 +156,7 @@ Result<size_t> RtmpChunkScanner::feed(std::span<const uint8_t> bytes, RtmpMessag
     bool new_message = fmt != 3 || !cs->in_message;
     if (extended) {
       if (avail < h + 4) break;
-      uint32_t peeked = load_u32(p + h);
+      uint32_t peeked = load_u32be(p + h);
       if (new_message || peeked == cs->extended_value) {
         h += 4;
         extended_value = peeked;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/byte_order.h"
 #include "core/byte_reader.h"
 
 namespace cascade::rtmp {
@@ -10,10 +11,6 @@ namespace {
 constexpr uint32_t kTimestampExtended = 0xFFFFFF;
 // RTMP spec 5.3.1.2: message header length per fmt.
 constexpr size_t kMessageHeaderSize[4] = {11, 7, 3, 0};
-
-uint32_t load_u32be(std::span<const uint8_t> b) {
-  return uint32_t(b[0]) << 24 | uint32_t(b[1]) << 16 | uint32_t(b[2]) << 8 | b[3];
-}
 
 }  // namespace
 
@@ -137,7 +134,7 @@ Result<size_t> ChunkReader::feed(std::span<const uint8_t> bytes, std::vector<Mes
     uint32_t extended_value = 0;
     if (extended) {
       if (r.remaining() < 4) break;
-      uint32_t peeked = load_u32be(r.rest());
+      uint32_t peeked = load_u32be(r.rest().data());
       bool continuation = fmt == 3 && cs.in_message;
       if (!continuation || peeked == cs.extended_timestamp_value) {
         r.skip(4);

@@ -1,6 +1,5 @@
 #include "loadgen/rtmp_chunk_scanner.h"
 
-
 #include <algorithm>
 #include <cstring>
 

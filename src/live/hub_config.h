@@ -20,8 +20,9 @@ struct HubConfig {
   // Wake idle viewers at most this often (0: on every packet). Fewer, larger
   // writes per viewer trade a little latency for much less CPU.
   uint32_t coalesce_ms = 0;
-  // At most this many packets / bytes per viewer write.
-  uint32_t max_batch_packets = 64;
+  // At most this many packets / bytes per viewer write (the packet count is
+  // also capped by Viewer::kMaxBatchBuffers).
+  uint32_t max_batch_packets = 32;
   uint32_t max_batch_bytes = 256 * 1024;
 };
 

@@ -98,8 +98,6 @@ class ServerSession {
   // The played stream ended for good: NetStream.Play.UnpublishNotify + Stream EOF.
   void notify_play_ended(std::string_view stream);
 
-  uint32_t out_chunk_size() const { return config_.out_chunk_size; }
-
  private:
   Status handle_message(const Message& message);
   Status handle_command(std::span<const uint8_t> amf0_payload);

@@ -196,6 +196,9 @@ void RtmpConnection::handle(rtmp::MediaMessage& media) {
   const rtmp::Message& message = media.message;
   auto frame = media::frame_from_flv_tag(message.type_id, message.payload, media.metadata);
   if (!frame) {
+    // Malformed audio/video bodies are dropped and counted, not logged each.
+    static Counter& dropped = Metrics::global().counter("cascade_rtmp_frames_dropped_total");
+    dropped.inc();
     ++frames_dropped_;
     return;
   }
@@ -326,7 +329,8 @@ void RtmpConnection::close_now(std::string_view reason) {
   socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
   if (publication_) {
-    logger().info("[{}] publisher disconnected: {}", context_, reason);
+    logger().info("[{}] publisher disconnected: {} ({} malformed frames dropped)", context_,
+                  reason, frames_dropped_);
     publication_->end();
     publication_.reset();
   } else if (viewer_) {

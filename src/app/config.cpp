@@ -119,11 +119,23 @@ const std::vector<Field>& fields() {
       number("live.lag_skip_ms", &C::live, &C::Live::lag_skip_ms, 100, 600'000),
       number("live.lag_close_ms", &C::live, &C::Live::lag_close_ms, 200, 3'600'000),
       number("live.coalesce_ms", &C::live, &C::Live::coalesce_ms, 0, 1000),
+      boolean("hls.enabled", &C::hls, &C::Hls::enabled),
+      number("hls.segment_target_ms", &C::hls, &C::Hls::segment_target_ms, 1000, 30'000),
+      number("hls.part_target_ms", &C::hls, &C::Hls::part_target_ms, 100, 5'000),
+      number("hls.window_segments", &C::hls, &C::Hls::window_segments, 3, 1000),
+      boolean("hls.low_latency", &C::hls, &C::Hls::low_latency),
+      number("hls.dvr_window_s", &C::hls, &C::Hls::dvr_window_s, 0, 7 * 24 * 3600),
+      number("hls.dvr_max_mib", &C::hls, &C::Hls::dvr_max_mib, 1, 1 << 20),
+      number("hls.linger_ms", &C::hls, &C::Hls::linger_ms, 0, 3'600'000),
   };
   return all;
 }
 
 Status validate(const Config& config) {
+  if (config.hls.part_target_ms * 2 > config.hls.segment_target_ms) {
+    return make_error("hls.part_target_ms ({}) must be at most half of hls.segment_target_ms ({})",
+                      config.hls.part_target_ms, config.hls.segment_target_ms);
+  }
   if (config.live.lag_close_ms <= config.live.lag_skip_ms) {
     return make_error("live.lag_close_ms ({}) must be greater than live.lag_skip_ms ({})",
                       config.live.lag_close_ms, config.live.lag_skip_ms);

@@ -54,6 +54,18 @@ struct Config {
     bool operator==(const Live&) const = default;
   } live;
 
+  struct Hls {
+    bool enabled = true;
+    uint32_t segment_target_ms = 2'000;
+    uint32_t part_target_ms = 333;
+    uint32_t window_segments = 10;
+    bool low_latency = true;
+    uint32_t dvr_window_s = 0;  // 0: no DVR playlists
+    uint32_t dvr_max_mib = 512;
+    uint32_t linger_ms = 30'000;
+    bool operator==(const Hls&) const = default;
+  } hls;
+
   bool operator==(const Config&) const = default;
 };
 

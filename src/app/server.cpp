@@ -13,14 +13,18 @@
 #include "net/worker_pool.h"
 #include "servers/api/api_routes.h"
 #include "servers/http_flv/flv_packager.h"
+#include "servers/hls/hls_registry.h"
+#include "servers/hls/hls_route.h"
 #include "servers/http_flv/flv_viewer.h"
 #include "servers/rtmp/rtmp_connection.h"
 #include "servers/rtmp/rtmp_packager.h"
+#include "servers/web/web_route.h"
 
 namespace cascade::app {
 
 struct Server::Parts {
   std::unique_ptr<net::WorkerPool> pool;
+  std::unique_ptr<servers::HlsRegistry> hls;
   std::unique_ptr<live::Hub> hub;
   servers::RtmpServerConfig rtmp_config;
   std::unique_ptr<net::HttpServer> http;
@@ -41,6 +45,18 @@ live::HubConfig hub_config(const Config& config) {
   hub.lag_close_ms = config.live.lag_close_ms;
   hub.coalesce_ms = config.live.coalesce_ms;
   return hub;
+}
+
+servers::HlsSettings hls_settings(const Config& config) {
+  servers::HlsSettings hls;
+  hls.segmenter.segment_target_ms = config.hls.segment_target_ms;
+  hls.segmenter.part_target_ms = config.hls.part_target_ms;
+  hls.window_segments = config.hls.window_segments;
+  hls.low_latency = config.hls.low_latency;
+  hls.dvr_window_s = config.hls.dvr_window_s;
+  hls.dvr_max_bytes = uint64_t(config.hls.dvr_max_mib) << 20;
+  hls.linger_ms = config.hls.linger_ms;
+  return hls;
 }
 
 }  // namespace
@@ -71,8 +87,13 @@ Status Server::start() {
       {"rtmp", [chunk_size] { return servers::make_rtmp_packager(chunk_size); }},
       {"flv", [] { return servers::make_flv_packager(); }},
   };
+  std::vector<live::StreamSubscriberFactory> subscribers;
+  if (config_.hls.enabled && config_.http.enabled) {
+    p.hls = std::make_unique<servers::HlsRegistry>(hls_settings(config_), p.pool->contexts());
+    subscribers.push_back(p.hls->subscriber_factory());
+  }
   p.hub = std::make_unique<live::Hub>(hub_config(config_), std::move(formats),
-                                      p.pool->contexts());
+                                      p.pool->contexts(), std::move(subscribers));
 
   if (config_.rtmp.enabled) {
     auto& rc = p.rtmp_config;
@@ -109,6 +130,8 @@ Status Server::start() {
         servers::make_api_route(*p.hub),
         servers::make_http_flv_route(*p.hub, *p.hub->find_format("flv")),
     };
+    if (p.hls) routes.push_back(servers::make_hls_route(*p.hls));
+    routes.push_back(servers::make_web_route());
     p.http = std::make_unique<net::HttpServer>(std::move(routes), limits);
     p.http_listener = std::make_unique<net::TcpListener>(
         *p.pool, "http", [this](boost::asio::ip::tcp::socket socket, size_t worker) {

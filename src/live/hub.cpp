@@ -41,10 +41,12 @@ void Publication::end() {
 }
 
 Hub::Hub(HubConfig config, std::vector<OutputFormat> formats,
-         std::vector<boost::asio::io_context*> workers)
+         std::vector<boost::asio::io_context*> workers,
+         std::vector<StreamSubscriberFactory> subscribers)
     : config_(config),
       formats_(std::move(formats)),
       workers_(std::move(workers)),
+      subscriber_factories_(std::move(subscribers)),
       locals_(workers_.size()) {}
 
 Hub::~Hub() = default;
@@ -65,7 +67,13 @@ Result<std::unique_ptr<Publication>> Hub::publish(const std::string& key, size_t
     if (entry.stream && entry.publishing) {
       return make_error("stream {} is already being published", key);
     }
-    if (!entry.stream) entry.stream = std::make_shared<Stream>(*this, key, worker);
+    if (!entry.stream) {
+      std::vector<std::unique_ptr<StreamSubscriber>> subscribers;
+      for (const auto& factory : subscriber_factories_) {
+        if (auto subscriber = factory(key, worker)) subscribers.push_back(std::move(subscriber));
+      }
+      entry.stream = std::make_shared<Stream>(*this, key, worker, std::move(subscribers));
+    }
     entry.publishing = true;
     generation = ++entry.generation;
     stream = entry.stream;

@@ -20,6 +20,7 @@
 #include "live/hub_config.h"
 #include "live/packager.h"
 #include "live/stream.h"
+#include "live/stream_subscriber.h"
 #include "live/viewer.h"
 
 namespace cascade::live {
@@ -68,7 +69,8 @@ struct StreamStats {
 class Hub {
  public:
   Hub(HubConfig config, std::vector<OutputFormat> formats,
-      std::vector<boost::asio::io_context*> workers);
+      std::vector<boost::asio::io_context*> workers,
+      std::vector<StreamSubscriberFactory> subscribers = {});
   ~Hub();
 
   // Claims `key` ("app/stream") for a publisher on `worker`. Fails if another
@@ -108,6 +110,7 @@ class Hub {
   const HubConfig config_;
   const std::vector<OutputFormat> formats_;
   const std::vector<boost::asio::io_context*> workers_;
+  const std::vector<StreamSubscriberFactory> subscriber_factories_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Entry> streams_;
   std::vector<WorkerLocal> locals_;

@@ -7,12 +7,14 @@
 
 namespace cascade::live {
 
-Stream::Stream(Hub& hub, std::string key, size_t home_worker)
+Stream::Stream(Hub& hub, std::string key, size_t home_worker,
+               std::vector<std::unique_ptr<StreamSubscriber>> subscribers)
     : created_ms(steady_now_ms()),
       hub_(hub),
       key_(std::move(key)),
       home_(home_worker),
       outputs_(hub.format_count()),
+      subscribers_(std::move(subscribers)),
       grace_timer_(hub.worker(home_worker)) {
   info_.key = key_;
 }
@@ -37,6 +39,7 @@ void Stream::begin_publisher_session(uint64_t generation) {
   grace_timer_.cancel();
   timeline_.begin_session();
   publisher_sessions.fetch_add(1, std::memory_order_relaxed);
+  for (auto& subscriber : subscribers_) subscriber->on_publisher_session();
 }
 
 void Stream::publisher_left(uint64_t generation) {
@@ -101,6 +104,8 @@ void Stream::on_frame(media::Frame frame, uint32_t source_timestamp) {
     }
   }
 
+  for (auto& subscriber : subscribers_) subscriber->on_frame(frame);
+
   StreamInfo info_copy;
   if (frame.config) info_copy = info();
   for (Output& output : outputs_) {
@@ -162,6 +167,7 @@ void Stream::finish() {
     output = Output{};
   }
   gop_frames_.clear();
+  for (auto& subscriber : subscribers_) subscriber->on_finish();
   log::get("hub").info("[{}] stream ended", key_);
 }
 

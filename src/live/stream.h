@@ -19,6 +19,7 @@
 #include "live/packager.h"
 #include "live/packet.h"
 #include "live/stream_info.h"
+#include "live/stream_subscriber.h"
 #include "live/timeline.h"
 #include "live/worker_feed.h"
 #include "media/frame.h"
@@ -29,7 +30,8 @@ class Hub;
 
 class Stream : public std::enable_shared_from_this<Stream> {
  public:
-  Stream(Hub& hub, std::string key, size_t home_worker);
+  Stream(Hub& hub, std::string key, size_t home_worker,
+         std::vector<std::unique_ptr<StreamSubscriber>> subscribers = {});
 
   const std::string& key() const { return key_; }
   size_t home_worker() const { return home_; }
@@ -82,6 +84,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
   uint64_t gop_bytes_ = 0;
   bool gop_valid_ = false;  // gop_frames_ starts at a keyframe
   std::vector<Output> outputs_;
+  std::vector<std::unique_ptr<StreamSubscriber>> subscribers_;
   boost::asio::steady_timer grace_timer_;
 
   mutable std::mutex info_mutex_;

@@ -4,6 +4,9 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <array>
 
 #include "core/log.h"
 #include "core/metrics.h"
@@ -42,6 +45,51 @@ HttpResponse HttpConnection::response(const HttpRequest& request, http::status s
     res.content_length(length);
   }
   return res;
+}
+
+HttpResponseHeader HttpConnection::header(const HttpRequest& request, http::status status,
+                                          std::string_view content_type) const {
+  HttpResponseHeader header;
+  header.version(request.version());
+  header.result(status);
+  header.set(http::field::server, "cascade");
+  if (!content_type.empty()) header.set(http::field::content_type, content_type);
+  if (!limits_.cors_origin.empty()) {
+    header.set(http::field::access_control_allow_origin, limits_.cors_origin);
+  }
+  if (!request.keep_alive()) header.set(http::field::connection, "close");
+  return header;
+}
+
+awaitable<void> HttpConnection::send(const HttpRequest& request, HttpResponseHeader header,
+                                     SharedBytes body) {
+  // RFC 9110 8.6: a 304 carries no Content-Length of its own.
+  if (header.result() != http::status::not_modified) {
+    header.set(http::field::content_length, std::to_string(body.size()));
+  }
+  std::string head;
+  head.reserve(256);
+  head.append(request.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  head.append(std::to_string(header.result_int()));
+  head.push_back(' ');
+  head.append(header.reason());
+  head.append("\r\n");
+  for (const auto& field : header) {
+    head.append(field.name_string());
+    head.append(": ");
+    head.append(field.value());
+    head.append("\r\n");
+  }
+  head.append("\r\n");
+  std::array<boost::asio::const_buffer, 2> buffers = {
+      boost::asio::buffer(head), boost::asio::buffer(body.data(), body.size())};
+  const bool with_body = request.method() != http::verb::head && !body.empty();
+  stream_.expires_after(std::chrono::milliseconds(limits_.request_timeout_ms));
+  if (with_body) {
+    co_await boost::asio::async_write(stream_, buffers, use_awaitable);
+  } else {
+    co_await boost::asio::async_write(stream_, boost::asio::buffer(head), use_awaitable);
+  }
 }
 
 awaitable<void> HttpConnection::send(HttpResponse response) {

@@ -14,11 +14,14 @@
 #include <string_view>
 #include <vector>
 
+#include "core/shared_bytes.h"
+
 namespace cascade::net {
 
 namespace http = boost::beast::http;
 using HttpRequest = http::request<http::string_body>;
 using HttpResponse = http::response<http::string_body>;
+using HttpResponseHeader = http::response_header<>;
 
 struct HttpLimits {
   uint32_t max_header_bytes = 8 * 1024;
@@ -43,6 +46,14 @@ class HttpConnection {
   HttpResponse response(const HttpRequest& request, http::status status,
                         std::string_view content_type, std::string body) const;
   boost::asio::awaitable<void> send(HttpResponse response);
+
+  // The same common headers, for a response whose body is shared bytes.
+  HttpResponseHeader header(const HttpRequest& request, http::status status,
+                            std::string_view content_type) const;
+  // Sends `header` (Content-Length set here) and `body` in one gathered
+  // write, without copying the body; for HEAD, the header only.
+  boost::asio::awaitable<void> send(const HttpRequest& request, HttpResponseHeader header,
+                                    SharedBytes body);
 
  private:
   boost::beast::tcp_stream stream_;

@@ -1,0 +1,183 @@
+#include "protocols/hls/hls_request.h"
+
+#include <charconv>
+
+namespace cascade::hls {
+namespace {
+
+// Percent-decodes one path segment; fails on bad escapes, NUL or '/'.
+bool decode_segment(std::string_view in, std::string& out) {
+  out.clear();
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out.push_back(in[i]);
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    const int hi = hex(in[i + 1]);
+    const int lo = hex(in[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    const char c = static_cast<char>(hi * 16 + lo);
+    if (c == '\0' || c == '/') return false;
+    out.push_back(c);
+    i += 2;
+  }
+  return !out.empty();
+}
+
+template <typename T>
+bool parse_decimal(std::string_view text, T& value) {
+  if (text.empty() || text.size() > 20) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+// "s12.m4s" -> 12 with prefix "s" and suffix ".m4s".
+bool parse_numbered(std::string_view name, std::string_view prefix, std::string_view suffix,
+                    uint64_t& number) {
+  if (!name.starts_with(prefix) || !name.ends_with(suffix)) return false;
+  if (name.size() <= prefix.size() + suffix.size()) return false;
+  return parse_decimal(name.substr(prefix.size(), name.size() - prefix.size() - suffix.size()),
+                       number);
+}
+
+bool parse_media_name(std::string_view name, HlsTarget& target) {
+  uint64_t number = 0;
+  if (parse_numbered(name, "init", ".mp4", number)) {
+    target.resource = Resource::kInit;
+  } else if (parse_numbered(name, "s", ".m4s", number)) {
+    target.resource = Resource::kFmp4Segment;
+  } else if (parse_numbered(name, "s", ".ts", number)) {
+    target.resource = Resource::kTsSegment;
+  } else if (name.starts_with("p") && name.ends_with(".m4s")) {
+    std::string_view middle = name.substr(1, name.size() - 5);
+    auto dot = middle.find('.');
+    if (dot == std::string_view::npos) return false;
+    uint64_t part = 0;
+    if (!parse_decimal(middle.substr(0, dot), number) ||
+        !parse_decimal(middle.substr(dot + 1), part) || part > UINT32_MAX) {
+      return false;
+    }
+    target.resource = Resource::kPart;
+    target.part = static_cast<uint32_t>(part);
+  } else {
+    return false;
+  }
+  target.number = number;
+  return true;
+}
+
+bool valid_epoch(std::string_view epoch) {
+  if (epoch.empty() || epoch.size() > 32) return false;
+  for (char c : epoch) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool is_playlist(Resource resource) {
+  switch (resource) {
+    case Resource::kMaster:
+    case Resource::kFmp4Playlist:
+    case Resource::kTsPlaylist:
+    case Resource::kFmp4DvrPlaylist:
+    case Resource::kTsDvrPlaylist: return true;
+    default: return false;
+  }
+}
+
+std::optional<HlsTarget> parse_hls_path(std::string_view path) {
+  if (path.empty() || path.front() != '/') return std::nullopt;
+  path.remove_prefix(1);
+  // Split into at most 4 segments.
+  std::string_view parts[4];
+  size_t count = 0;
+  while (!path.empty()) {
+    if (count == 4) return std::nullopt;
+    auto slash = path.find('/');
+    parts[count++] = path.substr(0, slash);
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+    if (path.empty()) return std::nullopt;  // trailing slash
+  }
+  HlsTarget target;
+  if (count == 2) {
+    std::string_view stream = parts[1];
+    if (!stream.ends_with(".m3u8") || stream.size() <= 5) return std::nullopt;
+    if (!decode_segment(parts[0], target.app) ||
+        !decode_segment(stream.substr(0, stream.size() - 5), target.stream)) {
+      return std::nullopt;
+    }
+    target.resource = Resource::kMaster;
+    return target;
+  }
+  if (count < 3) return std::nullopt;
+  if (!decode_segment(parts[0], target.app) || !decode_segment(parts[1], target.stream)) {
+    return std::nullopt;
+  }
+  if (count == 3) {
+    const std::string_view name = parts[2];
+    if (name == "index.m3u8") {
+      target.resource = Resource::kFmp4Playlist;
+    } else if (name == "ts.m3u8") {
+      target.resource = Resource::kTsPlaylist;
+    } else if (name == "dvr.m3u8") {
+      target.resource = Resource::kFmp4DvrPlaylist;
+    } else if (name == "ts-dvr.m3u8") {
+      target.resource = Resource::kTsDvrPlaylist;
+    } else {
+      return std::nullopt;
+    }
+    return target;
+  }
+  if (!valid_epoch(parts[2]) || !parse_media_name(parts[3], target)) return std::nullopt;
+  target.epoch = std::string(parts[2]);
+  return target;
+}
+
+Result<DeliveryDirectives> parse_delivery_directives(std::string_view query) {
+  DeliveryDirectives directives;
+  bool seen_skip = false;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    auto eq = pair.find('=');
+    std::string_view name = pair.substr(0, eq);
+    std::string_view value = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+    if (name == "_HLS_msn") {
+      uint64_t msn = 0;
+      if (directives.msn) return make_error("_HLS_msn given twice");
+      if (!parse_decimal(value, msn)) return make_error("_HLS_msn is not a decimal integer");
+      directives.msn = msn;
+    } else if (name == "_HLS_part") {
+      uint64_t part = 0;
+      if (directives.part) return make_error("_HLS_part given twice");
+      if (!parse_decimal(value, part) || part > UINT32_MAX) {
+        return make_error("_HLS_part is not a decimal integer");
+      }
+      directives.part = static_cast<uint32_t>(part);
+    } else if (name == "_HLS_skip") {
+      if (seen_skip) return make_error("_HLS_skip given twice");
+      seen_skip = true;
+      if (value != "YES" && value != "v2") return make_error("_HLS_skip must be YES or v2");
+      directives.skip = true;
+    }
+  }
+  // 8216bis 6.2.5.2: _HLS_part without _HLS_msn is a Bad Request.
+  if (directives.part && !directives.msn) return make_error("_HLS_part without _HLS_msn");
+  return directives;
+}
+
+}  // namespace cascade::hls

@@ -1,0 +1,23 @@
+#include "protocols/hls/master_playlist.h"
+
+#include <fmt/format.h>
+
+namespace cascade::hls {
+
+std::string render_master_playlist(const std::vector<Variant>& variants) {
+  std::string out = "#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-INDEPENDENT-SEGMENTS\n";
+  for (const Variant& v : variants) {
+    out += fmt::format("#EXT-X-STREAM-INF:BANDWIDTH={}", v.bandwidth);
+    if (v.average_bandwidth > 0) out += fmt::format(",AVERAGE-BANDWIDTH={}", v.average_bandwidth);
+    if (!v.codecs.empty()) out += fmt::format(",CODECS=\"{}\"", v.codecs);
+    if (v.width > 0 && v.height > 0) out += fmt::format(",RESOLUTION={}x{}", v.width, v.height);
+    // 8216bis 4.4.6.2: FRAME-RATE rounded to three decimal places.
+    if (v.frame_rate > 0) out += fmt::format(",FRAME-RATE={:.3f}", v.frame_rate);
+    out += "\n";
+    out += v.uri;
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace cascade::hls

@@ -1,0 +1,149 @@
+#include "servers/hls/hls_route.h"
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <ctime>
+
+#include "core/log.h"
+#include "core/metrics.h"
+#include "live/stream_key.h"
+#include "protocols/hls/hls_request.h"
+
+namespace cascade::servers {
+
+using boost::asio::awaitable;
+using boost::asio::use_awaitable;
+namespace http = net::http;
+
+namespace {
+
+// RFC 9110 5.6.7: IMF-fixdate.
+std::string http_date(int64_t unix_s) {
+  std::time_t t = static_cast<std::time_t>(unix_s);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char buffer[40];
+  std::strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+  return buffer;
+}
+
+// Callers pass string literals or named strings, never temporaries: GCC 12
+// destroys some temporaries in a co_await full-expression twice.
+awaitable<void> send_text(net::HttpConnection& connection, const net::HttpRequest& request,
+                          http::status status, const char* cache_control, std::string_view text) {
+  auto res = connection.response(request, status, "text/plain", std::string(text));
+  if (*cache_control) res.set(http::field::cache_control, cache_control);
+  co_await connection.send(std::move(res));
+}
+
+struct Counters {
+  Counter& playlists = Metrics::global().counter("cascade_hls_playlist_requests_total");
+  Counter& media = Metrics::global().counter("cascade_hls_media_requests_total");
+  Counter& not_found = Metrics::global().counter("cascade_hls_not_found_total");
+  Counter& bad = Metrics::global().counter("cascade_hls_bad_requests_total");
+  Counter& timed_out = Metrics::global().counter("cascade_hls_blocking_timeouts_total");
+  Gauge& waiting = Metrics::global().gauge("cascade_hls_waiting_requests");
+};
+
+Counters& counters() {
+  static Counters c;
+  return c;
+}
+
+}  // namespace
+
+net::HttpRoute make_hls_route(HlsRegistry& registry) {
+  return [&registry](net::HttpConnection& connection,
+                     net::HttpRequest& request) -> awaitable<net::HttpOutcome> {
+    const std::string_view target_text = request.target();
+    const size_t question = target_text.find('?');
+    const std::string_view path = target_text.substr(0, question);
+    const std::string_view query =
+        question == std::string_view::npos ? std::string_view{} : target_text.substr(question + 1);
+    auto target = hls::parse_hls_path(path);
+    if (!target) co_return net::HttpOutcome::kNotMine;
+    auto key = live::make_stream_key(target->app, target->stream);
+    if (!key) co_return net::HttpOutcome::kNotMine;
+    Counters& c = counters();
+    (hls::is_playlist(target->resource) ? c.playlists : c.media).inc();
+
+    if (request.method() != http::verb::get && request.method() != http::verb::head) {
+      co_await send_text(connection, request, http::status::method_not_allowed, "",
+                         "method not allowed\n");
+      co_return net::HttpOutcome::kResponded;
+    }
+    auto directives = hls::parse_delivery_directives(query);
+    if (!directives) {
+      c.bad.inc();
+      const std::string message = directives.error().message + "\n";
+      co_await send_text(connection, request, http::status::bad_request, "no-store", message);
+      co_return net::HttpOutcome::kResponded;
+    }
+    auto stream = registry.find(key.value());
+    if (!stream) {
+      c.not_found.inc();
+      co_await send_text(connection, request, http::status::not_found, "max-age=1",
+                         "no such live stream\n");
+      co_return net::HttpOutcome::kResponded;
+    }
+
+    HlsReply reply;
+    std::string error;
+    auto waiter = std::make_shared<HlsWaiter>(
+        boost::asio::steady_timer(connection.socket().get_executor()), connection.worker());
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(stream->wait_limit_ms());
+    bool may_wait = true;
+    HlsLookup result;
+    while (true) {
+      result = stream->resolve(*target, *directives, may_wait, waiter, reply, error);
+      if (result != HlsLookup::kWait) break;
+      c.waiting.add(1);
+      waiter->timer.expires_at(deadline);
+      boost::system::error_code ec;
+      co_await waiter->timer.async_wait(boost::asio::redirect_error(use_awaitable, ec));
+      c.waiting.sub(1);
+      if (!ec) {  // the deadline passed: answer with what there is
+        stream->remove_waiter(waiter);
+        may_wait = false;
+      }
+    }
+
+    switch (result) {
+      case HlsLookup::kFound: break;
+      case HlsLookup::kBadRequest:
+        c.bad.inc();
+        error += "\n";
+        co_await send_text(connection, request, http::status::bad_request, "no-store", error);
+        co_return net::HttpOutcome::kResponded;
+      case HlsLookup::kTimedOut:
+        // 8216bis 6.2.5.2: not available within three Target Durations.
+        c.timed_out.inc();
+        co_await send_text(connection, request, http::status::service_unavailable, "no-store",
+                           "the requested segment or part did not arrive in time\n");
+        co_return net::HttpOutcome::kResponded;
+      default:
+        c.not_found.inc();
+        co_await send_text(connection, request, http::status::not_found, "max-age=1",
+                           "not found\n");
+        co_return net::HttpOutcome::kResponded;
+    }
+
+    const auto if_none_match = request[http::field::if_none_match];
+    const bool not_modified = !if_none_match.empty() && if_none_match == reply.etag;
+    auto header = connection.header(
+        request, not_modified ? http::status::not_modified : http::status::ok, reply.content_type);
+    header.set(http::field::cache_control, reply.cache_control);
+    header.set(http::field::etag, reply.etag);
+    header.set(http::field::last_modified, http_date(reply.modified_unix_s));
+    // Arguments of co_await are plain locals: GCC 12 destroys some
+    // temporaries in a co_await full-expression twice.
+    SharedBytes body;
+    if (!not_modified) body = reply.body;
+    co_await connection.send(request, std::move(header), std::move(body));
+    co_return net::HttpOutcome::kResponded;
+  };
+}
+
+}  // namespace cascade::servers

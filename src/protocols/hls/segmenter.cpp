@@ -75,16 +75,15 @@ void Segmenter::push(const AvSample& sample, int64_t wall_ms) {
   }
   const bool pacing = is_pacing(sample);
   const bool restart = discontinuity_pending_ || pending_tracks_.has_value();
-  if (!segment_open_ || restart) {
+  // A new session or codec config ends the open segment at once (its last
+  // part must not stretch over the samples dropped until the next keyframe).
+  if (restart && segment_open_) flush();
+  if (!segment_open_) {
     // Waiting for a join point: the first segment, or one after a
     // discontinuity. Samples before it cannot be decoded on their own.
     if (!pacing || !is_join_point(sample)) {
       ++dropped_;
       return;
-    }
-    if (segment_open_) {
-      place_held(sample.dts);
-      close_segment(sample.dts);
     }
     if (pending_tracks_) apply_tracks();
     last_join_dts_ = sample.dts;
@@ -231,7 +230,9 @@ void Segmenter::start_segment(const AvSample& first, bool independent) {
 
 void Segmenter::flush() {
   if (!segment_open_) return;
-  const MediaTimeMs end = (held_.empty() ? last_pacing_dts_ : held_.front().dts) + estimated_interval();
+  // The last pacing sample's duration is not known: estimate it.
+  const MediaTimeMs end =
+      (held_.empty() ? last_pacing_dts_ : held_.front().dts) + estimated_interval();
   place_held(end);
   close_segment(end);
 }

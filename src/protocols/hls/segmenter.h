@@ -18,8 +18,9 @@
 //   arrives, so the newest video frame is held back one frame; it joins the
 //   open part unless that would make the part longer than the Part Target
 //   (8216bis 4.4.4.9: a part's duration MUST NOT exceed PART-TARGET).
-// - A new publisher session or a codec change starts a segment with a
-//   discontinuity at the next keyframe (a new init section on a codec change).
+// - A new publisher session or a codec change closes the open segment at
+//   once and starts one with a discontinuity at the next keyframe (a new init
+//   section on a codec change); samples in between are dropped.
 #pragma once
 
 #include <cstdint>

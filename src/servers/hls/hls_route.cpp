@@ -90,8 +90,9 @@ net::HttpRoute make_hls_route(HlsRegistry& registry) {
 
     HlsReply reply;
     std::string error;
-    auto waiter = std::make_shared<HlsWaiter>(
-        boost::asio::steady_timer(connection.socket().get_executor()), connection.worker());
+    // Most requests are answered at once; a waiter (and its timer) is made
+    // only for one that must wait, and registered by the second resolve().
+    std::shared_ptr<HlsWaiter> waiter;
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(stream->wait_limit_ms());
     bool may_wait = true;
@@ -99,6 +100,11 @@ net::HttpRoute make_hls_route(HlsRegistry& registry) {
     while (true) {
       result = stream->resolve(*target, *directives, may_wait, waiter, reply, error);
       if (result != HlsLookup::kWait) break;
+      if (!waiter) {
+        waiter = std::make_shared<HlsWaiter>(
+            boost::asio::steady_timer(connection.socket().get_executor()), connection.worker());
+        continue;
+      }
       c.waiting.add(1);
       waiter->timer.expires_at(deadline);
       boost::system::error_code ec;

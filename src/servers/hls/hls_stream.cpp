@@ -369,7 +369,7 @@ HlsLookup HlsStream::resolve(const hls::HlsTarget& target,
   HlsLookup result = hls::is_playlist(target.resource)
                          ? resolve_playlist(target, directives, may_wait, reply, error)
                          : resolve_media(target, may_wait, reply);
-  if (result == HlsLookup::kWait) waiters_.push_back(waiter);
+  if (result == HlsLookup::kWait && waiter) waiters_.push_back(waiter);
   return result;
 }
 

@@ -58,7 +58,9 @@ class HlsStream : public hls::SegmenterSink {
   const std::string& epoch() const { return epoch_; }
 
   // Any worker. `may_wait`: false once the request's wait has timed out, so
-  // an unsatisfied request gets its final answer instead of kWait.
+  // an unsatisfied request gets its final answer instead of kWait. On kWait,
+  // `waiter` (if not null) is registered, atomically with the check, to be
+  // woken by the next update.
   HlsLookup resolve(const hls::HlsTarget& target, const hls::DeliveryDirectives& directives,
                     bool may_wait, const std::shared_ptr<HlsWaiter>& waiter, HlsReply& reply,
                     std::string& error);

@@ -75,6 +75,10 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"syntax", "[rtmp\n", "test.toml:"},
         Bad{"lag_order", "[live]\nlag_skip_ms = 5000\nlag_close_ms = 4000\n",
             "live.lag_close_ms (4000) must be greater"},
+        Bad{"part_too_long", "[hls]\nsegment_target_ms = 1000\npart_target_ms = 600\n",
+            "hls.part_target_ms (600) must be at most half"},
+        Bad{"segment_too_short", "[hls]\nsegment_target_ms = 500\n",
+            "hls.segment_target_ms: 500 is out of range"},
         Bad{"nothing_enabled", "[rtmp]\nenabled = false\n[http]\nenabled = false\n",
             "nothing to serve"}),
     [](const auto& p) { return std::string(p.param.name); });

@@ -48,6 +48,8 @@ FLAGS = [
     "--mute-audio",
     "--autoplay-policy=no-user-gesture-required",
     "--remote-debugging-port=0",
+    # Belt and braces for "127.0.0.1 only": no other name resolves.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 
 
@@ -73,6 +75,7 @@ class Browser:
         self.profile: Path | None = None
         self.proc: subprocess.Popen | None = None
         self.log_path: Path | None = None
+        self.last_log = ""  # the log, once the profile holding it is removed
         self.ws: websocket.WebSocket | None = None
         self.version: dict[str, Any] = {}
         self._next_id = 0
@@ -93,7 +96,7 @@ class Browser:
 
     def _launch(self) -> None:
         if not Path(CHROMIUM).exists():
-            raise BrowserError(f"{CHROMIUM} not found: install chromium (scripts/install-deps --test)")
+            raise BrowserError(f"{CHROMIUM} not found: scripts/install-deps --test installs it")
         self.profile = Path(tempfile.mkdtemp(prefix="cascade-chromium-"))
         log_dir = self.log_dir or self.profile
         self.log_path = log_dir / "chromium.log"
@@ -163,7 +166,7 @@ class Browser:
         try:
             return self.log_path.read_text(errors="replace")[-4000:] if self.log_path else ""
         except FileNotFoundError:
-            return getattr(self, "last_log", "")[-4000:]
+            return self.last_log[-4000:]
 
     # --- CDP messages -----------------------------------------------------
 

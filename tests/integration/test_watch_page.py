@@ -50,9 +50,10 @@ def watch_state(page: Page) -> dict[str, Any]:
 
 
 def describe(page: Page) -> str:
+    requests = [(r.url, r.status) for r in page.requests.values() if r.url.startswith("http")]
     return (f"cascadeWatch={json.dumps(watch_state(page))}\n"
             f"console errors={page.console_errors[-10:]}\n"
-            f"requests={[(r.url, r.status) for r in page.requests.values() if r.url.startswith('http')][-15:]}")
+            f"requests={requests[-15:]}")
 
 
 def wait_ready(page: Page, mode: str) -> None:

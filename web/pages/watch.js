@@ -28,9 +28,18 @@
     key: key,
     mode: null,
     ready: false,
-    currentTime: 0,
-    latencySeconds: null,
-    latencySource: null,
+    get currentTime() {
+      return video.currentTime; // always the video element's own, never stale
+    },
+    // Live latency, measured when read; null until playback has started.
+    get latencySeconds() {
+      const latency = measureLatency();
+      return latency ? latency.seconds : null;
+    },
+    get latencySource() {
+      const latency = measureLatency();
+      return latency ? latency.source : null;
+    },
     error: null,
     stalls: 0,
     state: 'idle',
@@ -186,8 +195,6 @@
     const gen = generation;
     watch.mode = mode;
     watch.ready = false;
-    watch.latencySeconds = null;
-    watch.latencySource = null;
     if (!retry) showError(null);
     setState('loading');
     $('stat-mode').textContent = mode === 'hls' ? 'LL-HLS (hls.js)' : 'HTTP-FLV (mpegts.js)';
@@ -227,14 +234,16 @@
     fail(generation, `video element: ${video.error.message || `error ${video.error.code}`}`);
   });
 
+  function measureLatency() {
+    if (!player || !watch.ready) return null;
+    const latency = player.latency();
+    return latency && Number.isFinite(latency.seconds) ? latency : null;
+  }
+
   function tick() {
-    watch.currentTime = video.currentTime;
-    const latency = player ? player.latency() : null;
-    const valid = latency && Number.isFinite(latency.seconds);
-    watch.latencySeconds = valid ? latency.seconds : null;
-    watch.latencySource = valid ? latency.source : null;
-    $('stat-latency').textContent = valid ? `${latency.seconds.toFixed(2)} s` : '–';
-    $('stat-latency').title = valid ? `measured from: ${latency.source}` : '';
+    const latency = measureLatency();
+    $('stat-latency').textContent = latency ? `${latency.seconds.toFixed(2)} s` : '–';
+    $('stat-latency').title = latency ? `measured from: ${latency.source}` : '';
     $('stat-time').textContent = `${video.currentTime.toFixed(1)} s`;
     $('stat-stalls').textContent = String(watch.stalls);
   }

@@ -65,7 +65,8 @@ bool if_none_match_matches(std::string_view field, std::string_view etag) {
 
 WebFiles::WebFiles(std::span<const WebAsset> assets) {
   for (const WebAsset& asset : assets) {
-    WebFile file{asset.bytes, content_type_of(asset.name), {}, make_etag(asset.bytes)};
+    WebFile file{asset.bytes, SharedBytes::copy_of(asset.bytes), content_type_of(asset.name), {},
+                 make_etag(asset.bytes)};
     if (asset.name.ends_with(".html")) {
       file.cache_control = "no-cache";
       pages_.emplace(asset.name, std::move(file));
@@ -110,20 +111,19 @@ net::HttpRoute make_web_route(std::shared_ptr<const WebFiles> files) {
       co_return net::HttpOutcome::kResponded;
     }
 
-    net::HttpResponse res;
     auto if_none_match = request[http::field::if_none_match];
-    if (!if_none_match.empty() && if_none_match_matches(if_none_match, file->etag)) {
-      // RFC 9110 15.4.5: no content, and no Content-Length unless it is the 200's.
-      res = connection.response(request, http::status::not_modified, {}, {});
-      res.erase(http::field::content_length);
-    } else {
-      res = connection.response(request, http::status::ok, file->content_type,
-                                std::string(file->body));
-      res.set("X-Content-Type-Options", "nosniff");
-    }
-    res.set(http::field::etag, file->etag);
-    res.set(http::field::cache_control, file->cache_control);
-    co_await connection.send(std::move(res));
+    const bool not_modified =
+        !if_none_match.empty() && if_none_match_matches(if_none_match, file->etag);
+    // RFC 9110 15.4.5: a 304 has no content (and send() adds no Content-Length).
+    auto header = connection.header(
+        request, not_modified ? http::status::not_modified : http::status::ok,
+        not_modified ? std::string_view{} : file->content_type);
+    if (!not_modified) header.set("X-Content-Type-Options", "nosniff");
+    header.set(http::field::etag, file->etag);
+    header.set(http::field::cache_control, file->cache_control);
+    SharedBytes body;  // a named local: no temporaries in co_await (GCC 12)
+    if (!not_modified) body = file->shared;
+    co_await connection.send(request, std::move(header), std::move(body));
     co_return net::HttpOutcome::kResponded;
   };
 }

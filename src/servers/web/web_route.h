@@ -7,6 +7,8 @@
 // other path is left to the next route.
 #pragma once
 
+#include "core/shared_bytes.h"
+
 #include <map>
 #include <memory>
 #include <span>
@@ -20,6 +22,7 @@ namespace cascade::servers {
 
 struct WebFile {
   std::string_view body;
+  SharedBytes shared;  // the same bytes, sent to every client without a copy
   std::string_view content_type;
   std::string_view cache_control;
   std::string etag;  // strong, quoted: "\"0123456789abcdef\""

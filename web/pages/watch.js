@@ -95,9 +95,11 @@
   function startHls(gen) {
     if (!window.Hls) throw new Error('hls.js did not load');
     if (!Hls.isSupported()) throw new Error('no Media Source Extensions: hls.js cannot play here');
-    const url = `/${path}.m3u8`;
+    // ?playlist=ts: classic HLS from the MPEG-TS playlist (no parts).
+    const classic = new URLSearchParams(location.search).get('playlist') === 'ts';
+    const url = classic ? `/${path}/ts.m3u8` : `/${path}.m3u8`;
     const hls = new Hls({
-      lowLatencyMode: true,
+      lowLatencyMode: !classic,
       liveDurationInfinity: true,
       backBufferLength: 30,
       // Catch up on the live edge by playing up to 1.5x faster, not by seeking.

@@ -5,7 +5,9 @@
 namespace cascade::hls {
 namespace {
 
-// Percent-decodes one path segment; fails on bad escapes, NUL or '/'.
+// Percent-decodes one path segment; fails on bad escapes, on NUL (raw or
+// escaped), on an escaped '/', and on the dot-segments "." and ".." (RFC
+// 3986 3.3), raw or escaped.
 bool decode_segment(std::string_view in, std::string& out) {
   out.clear();
   auto hex = [](char c) -> int {
@@ -16,6 +18,7 @@ bool decode_segment(std::string_view in, std::string& out) {
   };
   for (size_t i = 0; i < in.size(); ++i) {
     if (in[i] != '%') {
+      if (in[i] == '\0') return false;
       out.push_back(in[i]);
       continue;
     }
@@ -28,7 +31,7 @@ bool decode_segment(std::string_view in, std::string& out) {
     out.push_back(c);
     i += 2;
   }
-  return !out.empty();
+  return !out.empty() && out != "." && out != "..";
 }
 
 template <typename T>
@@ -41,13 +44,21 @@ bool parse_decimal(std::string_view text, T& value) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
+// A number in a URL path: one spelling per number ("s7.ts", never
+// "s007.ts"), as each names one immutable resource.
+template <typename T>
+bool parse_path_number(std::string_view text, T& value) {
+  if (text.size() > 1 && text[0] == '0') return false;
+  return parse_decimal(text, value);
+}
+
 // "s12.m4s" -> 12 with prefix "s" and suffix ".m4s".
 bool parse_numbered(std::string_view name, std::string_view prefix, std::string_view suffix,
                     uint64_t& number) {
   if (!name.starts_with(prefix) || !name.ends_with(suffix)) return false;
   if (name.size() <= prefix.size() + suffix.size()) return false;
-  return parse_decimal(name.substr(prefix.size(), name.size() - prefix.size() - suffix.size()),
-                       number);
+  return parse_path_number(
+      name.substr(prefix.size(), name.size() - prefix.size() - suffix.size()), number);
 }
 
 bool parse_media_name(std::string_view name, HlsTarget& target) {
@@ -63,8 +74,8 @@ bool parse_media_name(std::string_view name, HlsTarget& target) {
     auto dot = middle.find('.');
     if (dot == std::string_view::npos) return false;
     uint64_t part = 0;
-    if (!parse_decimal(middle.substr(0, dot), number) ||
-        !parse_decimal(middle.substr(dot + 1), part) || part > UINT32_MAX) {
+    if (!parse_path_number(middle.substr(0, dot), number) ||
+        !parse_path_number(middle.substr(dot + 1), part) || part > UINT32_MAX) {
       return false;
     }
     target.resource = Resource::kPart;

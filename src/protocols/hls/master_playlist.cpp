@@ -5,7 +5,10 @@
 namespace cascade::hls {
 
 std::string render_master_playlist(const std::vector<Variant>& variants) {
-  std::string out = "#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-INDEPENDENT-SEGMENTS\n";
+  // No EXT-X-INDEPENDENT-SEGMENTS here: it would promise it for every
+  // media playlist for ever, and a forced cut (segmenter.h) breaks it; each
+  // media playlist says so itself while it holds.
+  std::string out = "#EXTM3U\n#EXT-X-VERSION:6\n";
   for (const Variant& v : variants) {
     out += fmt::format("#EXT-X-STREAM-INF:BANDWIDTH={}", v.bandwidth);
     if (v.average_bandwidth > 0) out += fmt::format(",AVERAGE-BANDWIDTH={}", v.average_bandwidth);

@@ -26,12 +26,19 @@ std::string format_seconds(MediaTimeMs ms) {
 }
 
 std::string format_program_date(int64_t unix_ms) {
-  std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
+  // Floor division: before 1970 the milliseconds still count up from the
+  // second (-1 ms is 23:59:59.999 the day before, not "00:00:00.-01").
+  int64_t seconds = unix_ms / 1000;
+  int64_t ms = unix_ms % 1000;
+  if (ms < 0) {
+    ms += 1000;
+    --seconds;
+  }
+  const std::time_t time = static_cast<std::time_t>(seconds);
   std::tm utc{};
-  gmtime_r(&seconds, &utc);
+  gmtime_r(&time, &utc);
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900,
-                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                     unix_ms % 1000);
+                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, ms);
 }
 
 namespace {
@@ -41,7 +48,7 @@ namespace {
 // from the playlist's end. A skipped run never includes a discontinuity (its
 // tag would be lost to clients merging the delta) nor the open segment.
 size_t skippable(const MediaPlaylist& playlist) {
-  if (!playlist.low_latency) return 0;
+  if (!playlist.low_latency || playlist.low_latency->can_skip_until_ms <= 0) return 0;
   MediaTimeMs total = 0;
   for (const SegmentEntry& segment : playlist.segments) total += segment.duration_ms;
   MediaTimeMs before_boundary = total - playlist.low_latency->can_skip_until_ms;

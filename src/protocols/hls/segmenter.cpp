@@ -1,6 +1,7 @@
 #include "protocols/hls/segmenter.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "media/fmp4_writer.h"
 
@@ -16,6 +17,13 @@ bool same_tracks(const media::TrackSet& a, const media::TrackSet& b) {
 }
 
 MediaTimeMs ceil_seconds(MediaTimeMs ms) { return (ms + 999) / 1000; }
+
+// Where a segment of `tracks` may start: a video keyframe, or any audio
+// frame when there is no video.
+bool joins(const media::TrackSet& tracks, const AvSample& sample) {
+  if (tracks.video) return sample.kind == TrackKind::kVideo && sample.keyframe;
+  return sample.kind == TrackKind::kAudio;
+}
 
 }  // namespace
 
@@ -65,23 +73,34 @@ MediaTimeMs Segmenter::estimated_interval() const {
 
 void Segmenter::push(const AvSample& sample, int64_t wall_ms) {
   last_wall_ms_ = wall_ms;
-  const bool known_track = tracks_ && (sample.kind == TrackKind::kVideo ? tracks_->video.has_value()
-                                                                        : tracks_->audio.has_value());
+  // Samples after set_tracks() belong to the pending set (their sequence
+  // header came first): check them, and find the join point, by that set.
+  const media::TrackSet* incoming = pending_tracks_ ? &*pending_tracks_
+                                    : tracks_       ? &*tracks_
+                                                    : nullptr;
+  const bool known_track =
+      incoming && (sample.kind == TrackKind::kVideo ? incoming->video.has_value()
+                                                    : incoming->audio.has_value());
   if (!known_track ||
       (sample.kind == TrackKind::kVideo &&
-       !media::nal_units_well_formed(sample.data.span(), tracks_->video->nal_length_size))) {
+       !media::nal_units_well_formed(sample.data.span(), incoming->video->nal_length_size))) {
     ++dropped_;
     return;
   }
-  const bool pacing = is_pacing(sample);
   const bool restart = discontinuity_pending_ || pending_tracks_.has_value();
   // A new session or codec config ends the open segment at once (its last
   // part must not stretch over the samples dropped until the next keyframe).
-  if (restart && segment_open_) flush();
+  // A cut that flush() forces belongs to the old segment's session: the
+  // discontinuity stays pending for the next join point.
+  if (restart && segment_open_) {
+    const bool discontinuity = std::exchange(discontinuity_pending_, false);
+    flush();
+    discontinuity_pending_ = discontinuity;
+  }
   if (!segment_open_) {
     // Waiting for a join point: the first segment, or one after a
     // discontinuity. Samples before it cannot be decoded on their own.
-    if (!pacing || !is_join_point(sample)) {
+    if (!joins(*incoming, sample)) {
       ++dropped_;
       return;
     }
@@ -92,7 +111,7 @@ void Segmenter::push(const AvSample& sample, int64_t wall_ms) {
     held_.push_back(sample);
     return;
   }
-  if (!pacing) {
+  if (!is_pacing(sample)) {
     if (held_.empty()) {
       append(sample);
     } else {
@@ -119,6 +138,9 @@ void Segmenter::push(const AvSample& sample, int64_t wall_ms) {
 bool Segmenter::segment_due(const AvSample& keyframe) const {
   const MediaTimeMs elapsed = keyframe.dts - segment_.start_dts;
   if (elapsed <= 0) return false;
+  // After a forced cut, the first keyframe starts an independent segment
+  // again, so the cuts return to keyframes.
+  if (!segment_.independent) return true;
   if (elapsed >= config_.segment_target_ms) return true;
   // Cut early if waiting one more GOP would overshoot the target, but never
   // below half of it (a scene-cut keyframe must not make a tiny segment).

@@ -13,7 +13,8 @@
 //   max(target, first segment) rounded up to whole seconds. RFC 8216 4.3.3.1
 //   / 8216bis 4.4.3.1: every EXTINF rounded to the nearest integer is <= it,
 //   and it never changes. A later GOP longer than that forces a cut at a
-//   non-keyframe (counted in forced_cuts(); the segment is not independent).
+//   non-keyframe (counted in forced_cuts(); the segment is not independent),
+//   and the next keyframe then starts a segment whatever its length.
 // - Parts: the duration of a part is only known when the next video frame
 //   arrives, so the newest video frame is held back one frame; it joins the
 //   open part unless that would make the part longer than the Part Target

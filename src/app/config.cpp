@@ -127,6 +127,9 @@ const std::vector<Field>& fields() {
       number("hls.dvr_window_s", &C::hls, &C::Hls::dvr_window_s, 0, 7 * 24 * 3600),
       number("hls.dvr_max_mib", &C::hls, &C::Hls::dvr_max_mib, 1, 1 << 20),
       number("hls.linger_ms", &C::hls, &C::Hls::linger_ms, 0, 3'600'000),
+      text("vod.root", &C::vod, &C::Vod::root),
+      number("vod.stall_timeout_ms", &C::vod, &C::Vod::stall_timeout_ms, 1000, 3'600'000),
+      number("vod.cache_max_age_s", &C::vod, &C::Vod::cache_max_age_s, 0, 31'536'000),
   };
   return all;
 }

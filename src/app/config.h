@@ -66,6 +66,13 @@ struct Config {
     bool operator==(const Hls&) const = default;
   } hls;
 
+  struct Vod {
+    std::string root;  // empty: no VOD
+    uint32_t stall_timeout_ms = 30'000;
+    uint32_t cache_max_age_s = 3600;
+    bool operator==(const Vod&) const = default;
+  } vod;
+
   bool operator==(const Config&) const = default;
 };
 

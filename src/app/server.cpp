@@ -18,6 +18,7 @@
 #include "servers/http_flv/flv_viewer.h"
 #include "servers/rtmp/rtmp_connection.h"
 #include "servers/rtmp/rtmp_packager.h"
+#include "vod/vod_route.h"
 #include "servers/web/web_route.h"
 
 namespace cascade::app {
@@ -126,10 +127,19 @@ Status Server::start() {
     limits.request_timeout_ms = config_.http.request_timeout_ms;
     limits.idle_timeout_ms = config_.http.idle_timeout_ms;
     limits.cors_origin = config_.http.cors_origin;
-    std::vector<net::HttpRoute> routes = {
-        servers::make_api_route(*p.hub),
-        servers::make_http_flv_route(*p.hub, *p.hub->find_format("flv")),
-    };
+    // /vod/ belongs to on-demand files (before HTTP-FLV, which would read
+    // /vod/x.flv as live stream "vod/x").
+    std::vector<net::HttpRoute> routes = {servers::make_api_route(*p.hub)};
+    if (!config_.vod.root.empty()) {
+      vod::VodSettings vod;
+      vod.root = config_.vod.root;
+      vod.stall_timeout_ms = config_.vod.stall_timeout_ms;
+      vod.cache_control = fmt::format("public, max-age={}", config_.vod.cache_max_age_s);
+      auto route = vod::make_vod_route(vod);
+      if (!route) return route.error();
+      routes.push_back(std::move(route.value()));
+    }
+    routes.push_back(servers::make_http_flv_route(*p.hub, *p.hub->find_format("flv")));
     if (p.hls) routes.push_back(servers::make_hls_route(*p.hls));
     routes.push_back(servers::make_web_route());
     p.http = std::make_unique<net::HttpServer>(std::move(routes), limits);

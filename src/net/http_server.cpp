@@ -61,12 +61,9 @@ HttpResponseHeader HttpConnection::header(const HttpRequest& request, http::stat
   return header;
 }
 
-awaitable<void> HttpConnection::send(const HttpRequest& request, HttpResponseHeader header,
-                                     SharedBytes body) {
-  // RFC 9110 8.6: a 304 carries no Content-Length of its own.
-  if (header.result() != http::status::not_modified) {
-    header.set(http::field::content_length, std::to_string(body.size()));
-  }
+namespace {
+
+std::string serialize_header(const HttpRequest& request, const HttpResponseHeader& header) {
   std::string head;
   head.reserve(256);
   head.append(request.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
@@ -81,6 +78,18 @@ awaitable<void> HttpConnection::send(const HttpRequest& request, HttpResponseHea
     head.append("\r\n");
   }
   head.append("\r\n");
+  return head;
+}
+
+}  // namespace
+
+awaitable<void> HttpConnection::send(const HttpRequest& request, HttpResponseHeader header,
+                                     SharedBytes body) {
+  // RFC 9110 8.6: a 304 carries no Content-Length of its own.
+  if (header.result() != http::status::not_modified) {
+    header.set(http::field::content_length, std::to_string(body.size()));
+  }
+  const std::string head = serialize_header(request, header);
   std::array<boost::asio::const_buffer, 2> buffers = {
       boost::asio::buffer(head), boost::asio::buffer(body.data(), body.size())};
   const bool with_body = request.method() != http::verb::head && !body.empty();
@@ -90,6 +99,14 @@ awaitable<void> HttpConnection::send(const HttpRequest& request, HttpResponseHea
   } else {
     co_await boost::asio::async_write(stream_, boost::asio::buffer(head), use_awaitable);
   }
+}
+
+awaitable<void> HttpConnection::send_header(const HttpRequest& request, HttpResponseHeader header,
+                                            uint64_t content_length) {
+  header.set(http::field::content_length, std::to_string(content_length));
+  const std::string head = serialize_header(request, header);
+  stream_.expires_after(std::chrono::milliseconds(limits_.request_timeout_ms));
+  co_await boost::asio::async_write(stream_, boost::asio::buffer(head), use_awaitable);
 }
 
 awaitable<void> HttpConnection::send(HttpResponse response) {

@@ -54,6 +54,11 @@ class HttpConnection {
   // write, without copying the body; for HEAD, the header only.
   boost::asio::awaitable<void> send(const HttpRequest& request, HttpResponseHeader header,
                                     SharedBytes body);
+  // Sends only `header`, with Content-Length `content_length`; the caller
+  // writes the body itself (a file by sendfile). Not for HEAD bodies: the
+  // caller sends none.
+  boost::asio::awaitable<void> send_header(const HttpRequest& request, HttpResponseHeader header,
+                                           uint64_t content_length);
 
  private:
   boost::beast::tcp_stream stream_;

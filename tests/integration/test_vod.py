@@ -1,0 +1,107 @@
+"""On-demand files under vod.root: whole files and byte ranges byte-exact
+against the file, 416, If-Range, ETag/Last-Modified/304, HEAD, content types,
+and nothing outside the root (.., percent-encoded forms, symlinks leaving it,
+directories) while other requests keep being served."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from helpers import HOST, Cascade
+
+
+@pytest.fixture
+def vod(cascade, procs) -> tuple[Cascade, Path, bytes]:
+    root = procs.workdir / "vod-root"
+    (root / "films").mkdir(parents=True)
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    (root / "films" / "movie.mp4").write_bytes(data)
+    (root / "poster.JPG").write_bytes(b"\xff\xd8jpeg")
+    (root / "notes.txt").write_text("hello\n")
+    (root / "empty.flv").write_bytes(b"")
+    secret = procs.workdir / "secret.txt"
+    secret.write_text("do not serve")
+    (root / "escape.txt").symlink_to(secret)
+    (root / "inside.mp4").symlink_to("films/movie.mp4")
+    server = cascade(workers=2, config={"vod": {"root": str(root)}})
+    return server, root, data
+
+
+def raw_get(server: Cascade, target: str) -> tuple[int, bytes]:
+    """Sends the request line as is (http.client would normalize the path)."""
+    with socket.create_connection((HOST, server.http_port), timeout=5) as s:
+        s.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        response = b""
+        while chunk := s.recv(65536):
+            response += chunk
+    status = int(response.split(b" ", 2)[1])
+    return status, response.partition(b"\r\n\r\n")[2]
+
+
+def test_whole_file_ranges_and_validators(vod) -> None:
+    server, _, data = vod
+    status, headers, body = server.http("GET", "/vod/films/movie.mp4")
+    assert status == 200 and body == data
+    assert headers["content-type"] == "video/mp4" and headers["accept-ranges"] == "bytes"
+    etag, modified = headers["etag"], headers["last-modified"]
+    # Ranges, byte-exact (RFC 9110 14).
+    size = len(data)
+    for spec, first, last in (("0-0", 0, 0), ("100-1099", 100, 1099), ("-500", size - 500, size - 1),
+                              (f"{size - 10}-", size - 10, size - 1),
+                              (f"5-{size + 100}", 5, size - 1)):
+        status, h, body = server.http("GET", "/vod/films/movie.mp4", headers={"Range": f"bytes={spec}"})
+        assert status == 206, spec
+        assert body == data[first:last + 1], spec
+        assert h["content-range"] == f"bytes {first}-{last}/{size}"
+    status, h, body = server.http("GET", "/vod/films/movie.mp4", headers={"Range": f"bytes={size}-"})
+    assert status == 416 and h["content-range"] == f"bytes */{size}" and body == b""
+    # Several ranges, or junk: the whole file (a server may ignore Range).
+    status, _, body = server.http("GET", "/vod/films/movie.mp4", headers={"Range": "bytes=0-1,4-5"})
+    assert status == 200 and body == data
+    # If-Range: the range only while the validator matches.
+    status, _, body = server.http("GET", "/vod/films/movie.mp4",
+                                  headers={"Range": "bytes=0-9", "If-Range": etag})
+    assert status == 206 and body == data[:10]
+    status, _, body = server.http("GET", "/vod/films/movie.mp4",
+                                  headers={"Range": "bytes=0-9", "If-Range": '"stale"'})
+    assert status == 200 and body == data
+    # Conditional requests (RFC 9110 13).
+    for cond in ({"If-None-Match": etag}, {"If-Modified-Since": modified}):
+        status, h, body = server.http("GET", "/vod/films/movie.mp4", headers=cond)
+        assert status == 304 and body == b"" and h["etag"] == etag, cond
+        assert "content-length" not in h
+    status, h, body = server.http("HEAD", "/vod/films/movie.mp4")
+    assert status == 200 and body == b"" and int(h["content-length"]) == size
+    # Content types and the empty file.
+    for path, mime in (("/vod/poster.JPG", "image/jpeg"), ("/vod/notes.txt", "text/plain; charset=utf-8"),
+                       ("/vod/empty.flv", "video/x-flv"), ("/vod/inside.mp4", "video/mp4")):
+        status, h, _ = server.http("GET", path)
+        assert status == 200 and h["content-type"] == mime, path
+    status, _, _ = server.http("POST", "/vod/notes.txt")
+    assert status == 405
+
+
+def test_nothing_outside_the_root(vod) -> None:
+    server, root, data = vod
+    attempts = {
+        "/vod/../secret.txt": 400, "/vod/films/../../secret.txt": 400,
+        "/vod/%2e%2e/secret.txt": 400, "/vod/%2E%2E%2Fsecret.txt": 400,
+        "/vod/films/%2e%2e/%2e%2e/secret.txt": 400, "/vod/films%2F..%2F..%2Fsecret.txt": 400,
+        "/vod/x%00.mp4": 400, "/vod/films//movie.mp4": 400, "/vod/films\\..\\secret.txt": 400,
+        "/vod/escape.txt": 403,  # a symlink leaving the root
+        "/vod/films": 404, "/vod/films/": 400, "/vod/": 400,  # no listings
+        "/vod/nope.mp4": 404,
+    }
+    for target, expected in attempts.items():
+        status, body = raw_get(server, target)
+        assert status == expected, (target, status, body[:100])
+        assert b"do not serve" not in body, target
+    # Refusals are logged with the reason; the server keeps serving.
+    server.wait_log(r"refused /vod/escape\.txt: path leaves the root")
+    status, _, body = server.http("GET", "/vod/films/movie.mp4")
+    assert status == 200 and body == data
+    assert server.metric("cascade_vod_refused_total") >= 10

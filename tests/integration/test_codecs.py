@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from flv import FlvReader
+from hls import parse_media_playlist
 from helpers import (HOST, Cascade, ffmpeg_play, ffmpeg_publish, find_run, framemd5_of,
                      parse_framemd5, probe, run_bounded, wait_for)
 from rtmp_client import MSG_AUDIO, MSG_VIDEO, Player, amf0_encode_all, connected_client
@@ -225,6 +226,20 @@ def test_hevc_over_enhanced_rtmp(cascade, procs, media, tmp_path) -> None:
         reader.stop()
         player.stop()
         assert publisher.error is None, publisher.error
+        # HLS: the newest segment of both playlists is HEVC and decodes.
+        for name in ("index.m3u8", "ts.m3u8"):
+            status, _, body = server.http("GET", f"/live/hevc/{name}")
+            assert status == 200, name
+            segment = parse_media_playlist(body.decode()).complete()[-1]
+            _, _, data = server.http("GET", f"/live/hevc/{segment.uri}")
+            if segment.map_uri:
+                _, _, init = server.http("GET", f"/live/hevc/{segment.map_uri}")
+                data = init + data
+            hls_file = tmp_path / f"hls-{name}.bin"
+            hls_file.write_bytes(data)
+            info = probe(hls_file, count_frames=True)
+            assert info["video"]["codec_name"] == "hevc", (name, info)
+            assert int(info["video"]["nb_read_frames"]) >= 30, (name, info)
     finally:
         publisher.stop_event.set()
         publisher.join(timeout=10)

@@ -57,6 +57,7 @@ servers::HlsSettings hls_settings(const Config& config) {
   hls.dvr_window_s = config.hls.dvr_window_s;
   hls.dvr_max_bytes = uint64_t(config.hls.dvr_max_mib) << 20;
   hls.linger_ms = config.hls.linger_ms;
+  hls.cors_origin = config.http.cors_origin;
   return hls;
 }
 

@@ -19,7 +19,10 @@ using boost::asio::use_awaitable;
 
 HttpConnection::HttpConnection(boost::asio::ip::tcp::socket socket, size_t worker,
                                const HttpLimits& limits)
-    : stream_(std::move(socket)), worker_(worker), limits_(limits) {
+    : stream_(std::move(socket)),
+      worker_(worker),
+      limits_(limits),
+      read_buffer_(limits.max_header_bytes + limits.max_body_bytes) {
   boost::system::error_code ec;
   auto remote = stream_.socket().remote_endpoint(ec);
   peer_ = ec ? "unknown" : to_string(remote);
@@ -101,6 +104,13 @@ awaitable<void> HttpConnection::send(const HttpRequest& request, HttpResponseHea
   }
 }
 
+awaitable<void> HttpConnection::send_prepared(SharedBytes head, SharedBytes body) {
+  std::array<boost::asio::const_buffer, 2> buffers = {
+      boost::asio::buffer(head.data(), head.size()), boost::asio::buffer(body.data(), body.size())};
+  stream_.expires_after(std::chrono::milliseconds(limits_.request_timeout_ms));
+  co_await boost::asio::async_write(stream_, buffers, use_awaitable);
+}
+
 awaitable<void> HttpConnection::send_header(const HttpRequest& request, HttpResponseHeader header,
                                             uint64_t content_length) {
   header.set(http::field::content_length, std::to_string(content_length));
@@ -138,7 +148,7 @@ void HttpServer::serve(boost::asio::ip::tcp::socket socket, size_t worker) {
 awaitable<void> HttpServer::run(HttpConnection& connection) {
   static Counter& bad_requests = Metrics::global().counter("cascade_http_bad_requests_total");
   static Counter& requests = Metrics::global().counter("cascade_http_requests_total");
-  boost::beast::flat_buffer buffer(limits_.max_header_bytes + limits_.max_body_bytes);
+  boost::beast::flat_buffer& buffer = connection.read_buffer();
   bool first = true;
   while (true) {
     http::request_parser<http::string_body> parser;
@@ -167,9 +177,11 @@ awaitable<void> HttpServer::run(HttpConnection& connection) {
     }
     requests.inc();
     HttpRequest request = parser.release();
-    // Idle keep-alive connections and long-lived responses (live streams)
-    // keep no read buffer: a few KB per connection adds up with thousands.
-    if (buffer.size() == 0) buffer.shrink_to_fit();
+    // Large buffers (a request with a body) are not kept between requests;
+    // small ones are, unless a long-lived route releases it
+    // (release_read_buffer()): freeing and reallocating per request costs
+    // more than it saves.
+    if (buffer.size() == 0 && buffer.capacity() > 4096) buffer.shrink_to_fit();
     HttpOutcome outcome = HttpOutcome::kNotMine;
     for (const HttpRoute& route : routes_) {
       outcome = co_await route(connection, request);

@@ -40,6 +40,13 @@ class HttpConnection {
   size_t worker() const { return worker_; }
   const std::string& peer() const { return peer_; }
   const HttpLimits& limits() const { return limits_; }
+  boost::beast::flat_buffer& read_buffer() { return read_buffer_; }
+  // A route that keeps the connection long (a live stream, a held request)
+  // frees the read buffer: with thousands of such connections it adds up.
+  // Only when nothing unread is in it (pipelined bytes stay).
+  void release_read_buffer() {
+    if (read_buffer_.size() == 0) read_buffer_.shrink_to_fit();
+  }
 
   // A response with the server's common headers (Server, Date-free, CORS)
   // and keep-alive matching the request.
@@ -54,6 +61,9 @@ class HttpConnection {
   // write, without copying the body; for HEAD, the header only.
   boost::asio::awaitable<void> send(const HttpRequest& request, HttpResponseHeader header,
                                     SharedBytes body);
+  // Sends a complete prepared response head (status line to the blank line)
+  // and its body in one gathered write. For HTTP/1.1 keep-alive GETs.
+  boost::asio::awaitable<void> send_prepared(SharedBytes head, SharedBytes body);
   // Sends only `header`, with Content-Length `content_length`; the caller
   // writes the body itself (a file by sendfile). Not for HEAD bodies: the
   // caller sends none.
@@ -65,6 +75,7 @@ class HttpConnection {
   size_t worker_;
   const HttpLimits& limits_;
   std::string peer_;
+  boost::beast::flat_buffer read_buffer_;
 };
 
 enum class HttpOutcome {

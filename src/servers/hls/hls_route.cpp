@@ -18,16 +18,6 @@ namespace http = net::http;
 
 namespace {
 
-// RFC 9110 5.6.7: IMF-fixdate.
-std::string http_date(int64_t unix_s) {
-  std::time_t t = static_cast<std::time_t>(unix_s);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char buffer[40];
-  std::strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S GMT", &utc);
-  return buffer;
-}
-
 // Callers pass string literals or named strings, never temporaries: GCC 12
 // destroys some temporaries in a co_await full-expression twice.
 awaitable<void> send_text(net::HttpConnection& connection, const net::HttpRequest& request,
@@ -101,6 +91,7 @@ net::HttpRoute make_hls_route(HlsRegistry& registry) {
       result = stream->resolve(*target, *directives, may_wait, waiter, reply, error);
       if (result != HlsLookup::kWait) break;
       if (!waiter) {
+        connection.release_read_buffer();  // held requests keep no read buffer
         waiter = std::make_shared<HlsWaiter>(
             boost::asio::steady_timer(connection.socket().get_executor()), connection.worker());
         continue;
@@ -136,17 +127,27 @@ net::HttpRoute make_hls_route(HlsRegistry& registry) {
         co_return net::HttpOutcome::kResponded;
     }
 
+    const Served& served = *reply.served;
     const auto if_none_match = request[http::field::if_none_match];
-    const bool not_modified = !if_none_match.empty() && if_none_match == reply.etag;
+    if (if_none_match.empty() && request.version() == 11 && request.keep_alive() &&
+        request.method() == http::verb::get) {
+      // The common case: the prepared head and body, as they are.
+      SharedBytes head = reply.blocking ? served.blocking_head : served.head;
+      SharedBytes body = served.body;
+      co_await connection.send_prepared(std::move(head), std::move(body));
+      co_return net::HttpOutcome::kResponded;
+    }
+    const bool not_modified = !if_none_match.empty() && if_none_match == served.etag;
     auto header = connection.header(
-        request, not_modified ? http::status::not_modified : http::status::ok, reply.content_type);
-    header.set(http::field::cache_control, reply.cache_control);
-    header.set(http::field::etag, reply.etag);
-    header.set(http::field::last_modified, http_date(reply.modified_unix_s));
+        request, not_modified ? http::status::not_modified : http::status::ok,
+        served.content_type);
+    header.set(http::field::cache_control, reply.blocking ? "no-store" : served.cache_control);
+    header.set(http::field::etag, served.etag);
+    header.set(http::field::last_modified, http_date(served.modified_unix_s));
     // Arguments of co_await are plain locals: GCC 12 destroys some
     // temporaries in a co_await full-expression twice.
     SharedBytes body;
-    if (!not_modified) body = reply.body;
+    if (!not_modified) body = served.body;
     co_await connection.send(request, std::move(header), std::move(body));
     co_return net::HttpOutcome::kResponded;
   };

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "protocols/hls/segmenter.h"
 
@@ -14,6 +15,7 @@ struct HlsSettings {
   uint32_t dvr_window_s = 0;        // 0: no DVR playlists
   uint64_t dvr_max_bytes = 512ull << 20;  // per stream, both formats together
   uint32_t linger_ms = 30'000;      // an ended stream's playlists stay this long
+  std::string cors_origin = "*";    // Access-Control-Allow-Origin; empty: none
 };
 
 }  // namespace cascade::servers

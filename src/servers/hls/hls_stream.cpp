@@ -65,8 +65,11 @@ size_t HlsStream::retained_bytes() const {
 // --- Producer side (home worker) ---
 
 void HlsStream::on_init(uint32_t init_id, const media::TrackSet& tracks, SharedBytes init) {
+  auto served = make_served(std::move(init), "video/mp4", kImmutable,
+                            fmt::format("\"{}-i{}\"", epoch_, init_id), unix_now_s(),
+                            settings_.cors_origin);
   std::lock_guard lock(mutex_);
-  inits_[init_id] = std::move(init);
+  inits_[init_id] = std::move(served);
   tracks_ = tracks;
 }
 
@@ -79,18 +82,28 @@ void HlsStream::on_segment_start(const hls::SegmentStart& start) {
 }
 
 void HlsStream::on_part(const hls::PartOut& part) {
+  auto served = make_served(part.bytes, "video/iso.segment", kImmutable,
+                            fmt::format("\"{}-p{}.{}\"", epoch_, part.msn, part.index),
+                            unix_now_s(), settings_.cors_origin);
   {
     std::lock_guard lock(mutex_);
     StoredSegment* open = open_segment();
     if (!open || open->start.msn != part.msn) return;
     retained_bytes_ += part.bytes.size();
-    open->parts.push_back(StoredPart{part, unix_now_s()});
+    open->parts.push_back(StoredPart{part, std::move(served)});
     if (settings_.low_latency && target_duration_s_ > 0) render_parts_update();
   }
   wake_all();
 }
 
 void HlsStream::on_segment_end(const hls::SegmentOut& out) {
+  const int64_t now = unix_now_s();
+  auto fmp4 = make_served(out.fmp4, "video/iso.segment", kImmutable,
+                          fmt::format("\"{}-s{}\"", epoch_, out.start.msn), now,
+                          settings_.cors_origin);
+  auto ts = make_served(out.ts, "video/mp2t", kImmutable,
+                        fmt::format("\"{}-t{}\"", epoch_, out.start.msn), now,
+                        settings_.cors_origin);
   {
     std::lock_guard lock(mutex_);
     StoredSegment* open = open_segment();
@@ -100,7 +113,9 @@ void HlsStream::on_segment_end(const hls::SegmentOut& out) {
     open->video_frames = out.video_frames;
     open->fmp4 = out.fmp4;
     open->ts = out.ts;
-    open->created_unix_s = unix_now_s();
+    open->fmp4_served = std::move(fmp4);
+    open->ts_served = std::move(ts);
+    open->created_unix_s = now;
     retained_bytes_ += out.fmp4.size() + out.ts.size();
     target_duration_s_ = out.target_duration_s;
     trim();
@@ -254,28 +269,29 @@ void HlsStream::render_parts_update() {
   }
   const int64_t now = unix_now_s();
   ++render_version_;
-  ll_full_ = {to_bytes(hls::render_media_playlist(model, options)), render_version_, now};
+  const MediaTimeMs part_ms = settings_.segmenter.part_target_ms;
+  ll_full_ = render_playlist(hls::render_media_playlist(model, options), part_ms, now);
   options.skip = true;
-  ll_skip_ = {to_bytes(hls::render_media_playlist(model, options)), render_version_, now};
+  ll_skip_ = render_playlist(hls::render_media_playlist(model, options), part_ms, now);
 }
 
 void HlsStream::render_segment_update() {
   const int64_t now = unix_now_s();
-  ++render_version_;
+  const MediaTimeMs segment_ms = MediaTimeMs(target_duration_s_) * 1000;
   hls::RenderOptions plain;
   if (settings_.low_latency) {
     render_parts_update();
   } else {
-    fmp4_live_ = {to_bytes(hls::render_media_playlist(build_model(true, false), plain)),
-                  render_version_, now};
+    fmp4_live_ = render_playlist(hls::render_media_playlist(build_model(true, false), plain),
+                                 segment_ms, now);
   }
-  ts_live_ = {to_bytes(hls::render_media_playlist(build_model(false, false), plain)),
-              render_version_, now};
+  ts_live_ = render_playlist(hls::render_media_playlist(build_model(false, false), plain),
+                             segment_ms, now);
   if (settings_.dvr_window_s > 0) {
-    fmp4_dvr_ = {to_bytes(hls::render_media_playlist(build_model(true, true), plain)),
-                 render_version_, now};
-    ts_dvr_ = {to_bytes(hls::render_media_playlist(build_model(false, true), plain)),
-               render_version_, now};
+    fmp4_dvr_ = render_playlist(hls::render_media_playlist(build_model(true, true), plain),
+                                segment_ms, now);
+    ts_dvr_ = render_playlist(hls::render_media_playlist(build_model(false, true), plain),
+                              segment_ms, now);
   }
   // Master: one variant; BANDWIDTH is the peak segment bit rate over the
   // live window (8216bis 4.4.6.2), AVERAGE-BANDWIDTH the mean.
@@ -311,7 +327,7 @@ void HlsStream::render_segment_update() {
   variant.codecs = codecs;
   const size_t slash = key_.find('/');
   variant.uri = uri_escape(key_.substr(slash + 1)) + "/index.m3u8";
-  master_ = {to_bytes(hls::render_master_playlist({variant})), render_version_, now};
+  master_ = render_playlist(hls::render_master_playlist({variant}), segment_ms, now);
 }
 
 void HlsStream::wake_all() {
@@ -344,21 +360,15 @@ void HlsStream::remove_waiter(const std::shared_ptr<HlsWaiter>& waiter) {
 
 // --- Consumer side (any worker) ---
 
-void HlsStream::fill_playlist_reply(const Rendered& rendered, bool blocking, MediaTimeMs update_ms,
-                                    HlsReply& reply) const {
-  reply.body = rendered.bytes;
-  reply.content_type = kPlaylistType;
-  reply.etag = fmt::format("\"{}-{}\"", epoch_, rendered.version);
-  reply.modified_unix_s = rendered.modified_unix_s;
-  // Short-lived: about half the update interval, whole seconds (RFC 9111
-  // max-age); a blocking response answers one client's one question.
-  if (blocking) {
-    reply.cache_control = "no-store";
-  } else if (update_ms / 2 >= 1000) {
-    reply.cache_control = fmt::format("public, max-age={}", update_ms / 2000);
-  } else {
-    reply.cache_control = "no-cache";
-  }
+HlsStream::Rendered HlsStream::render_playlist(const std::string& text, MediaTimeMs update_ms,
+                                               int64_t now) {
+  std::string cache_control = "no-cache";
+  if (update_ms / 2 >= 1000) cache_control = fmt::format("public, max-age={}", update_ms / 2000);
+  ++render_version_;
+  // A blocking response answers one client's one question: no-store.
+  return make_served(to_bytes(text), kPlaylistType, cache_control,
+                     fmt::format("\"{}-{}\"", epoch_, render_version_), now,
+                     settings_.cors_origin, "no-store");
 }
 
 HlsLookup HlsStream::resolve(const hls::HlsTarget& target,
@@ -382,11 +392,11 @@ HlsLookup HlsStream::resolve_playlist(const hls::HlsTarget& target,
     // Nothing to list yet: a stream that has just started.
     return may_wait && !ended_ ? HlsLookup::kWait : HlsLookup::kMissing;
   }
-  const MediaTimeMs segment_ms = MediaTimeMs(target_duration_s_) * 1000;
   const bool dvr = target.resource == Resource::kFmp4DvrPlaylist ||
                    target.resource == Resource::kTsDvrPlaylist;
   if (target.resource == Resource::kMaster) {
-    fill_playlist_reply(master_, false, segment_ms, reply);
+    if (!master_) return HlsLookup::kMissing;
+    reply.served = master_;
     return HlsLookup::kFound;
   }
   if (dvr && settings_.dvr_window_s == 0) return HlsLookup::kMissing;
@@ -421,12 +431,10 @@ HlsLookup HlsStream::resolve_playlist(const hls::HlsTarget& target,
   }
 
   const Rendered* rendered = nullptr;
-  MediaTimeMs update_ms = segment_ms;
   switch (target.resource) {
     case Resource::kFmp4Playlist:
       if (low_latency) {
         rendered = d.skip ? &ll_skip_ : &ll_full_;
-        update_ms = settings_.segmenter.part_target_ms;
       } else {
         rendered = &fmp4_live_;
       }
@@ -436,8 +444,9 @@ HlsLookup HlsStream::resolve_playlist(const hls::HlsTarget& target,
     case Resource::kTsDvrPlaylist: rendered = &ts_dvr_; break;
     default: return HlsLookup::kMissing;
   }
-  if (rendered->bytes.empty()) return HlsLookup::kMissing;
-  fill_playlist_reply(*rendered, d.msn.has_value(), update_ms, reply);
+  if (!*rendered) return HlsLookup::kMissing;
+  reply.served = *rendered;
+  reply.blocking = d.msn.has_value();
   return HlsLookup::kFound;
 }
 
@@ -457,30 +466,21 @@ bool HlsStream::about_to_exist(const hls::HlsTarget& target) const {
 HlsLookup HlsStream::resolve_media(const hls::HlsTarget& target, bool may_wait, HlsReply& reply) {
   using hls::Resource;
   if (target.epoch != epoch_) return HlsLookup::kMissing;
-  reply.cache_control = kImmutable;
-  reply.etag = fmt::format("\"{}-{}-{}-{}\"", epoch_, int(target.resource), target.number,
-                           target.part);
   if (target.resource == Resource::kInit) {
     auto it = inits_.find(static_cast<uint32_t>(target.number));
     if (it == inits_.end()) return HlsLookup::kMissing;
-    reply.body = it->second;
-    reply.content_type = "video/mp4";
-    reply.modified_unix_s = segments_.empty() ? unix_now_s() : segments_.front().created_unix_s;
+    reply.served = it->second;
     return HlsLookup::kFound;
   }
   const StoredSegment* segment = find_segment(target.number);
   if (target.resource == Resource::kPart) {
     if (segment && target.part < segment->parts.size()) {
-      const StoredPart& part = segment->parts[target.part];
-      reply.body = part.part.bytes;
-      reply.content_type = "video/iso.segment";
-      reply.modified_unix_s = part.created_unix_s;
+      reply.served = segment->parts[target.part].served;
       return HlsLookup::kFound;
     }
   } else if (segment && segment->complete) {
-    reply.body = target.resource == Resource::kTsSegment ? segment->ts : segment->fmp4;
-    reply.content_type = target.resource == Resource::kTsSegment ? "video/mp2t" : "video/iso.segment";
-    reply.modified_unix_s = segment->created_unix_s;
+    reply.served =
+        target.resource == Resource::kTsSegment ? segment->ts_served : segment->fmp4_served;
     return HlsLookup::kFound;
   }
   // 8216bis 6.2.6: a request for a part or segment that is about to exist

@@ -22,16 +22,14 @@
 #include "protocols/hls/hls_request.h"
 #include "protocols/hls/media_playlist.h"
 #include "protocols/hls/segmenter.h"
+#include "servers/hls/hls_served.h"
 #include "servers/hls/hls_settings.h"
 
 namespace cascade::servers {
 
 struct HlsReply {
-  SharedBytes body;
-  std::string content_type;
-  std::string etag;           // quoted
-  std::string cache_control;
-  int64_t modified_unix_s = 0;
+  ServedPtr served;
+  bool blocking = false;  // a blocking playlist reload: Cache-Control no-store
 };
 
 // A request parked until the stream changes.
@@ -81,7 +79,7 @@ class HlsStream : public hls::SegmenterSink {
  private:
   struct StoredPart {
     hls::PartOut part;
-    int64_t created_unix_s = 0;
+    ServedPtr served;
   };
   struct StoredSegment {
     hls::SegmentStart start;
@@ -90,19 +88,18 @@ class HlsStream : public hls::SegmenterSink {
     uint32_t video_frames = 0;
     std::vector<StoredPart> parts;
     SharedBytes fmp4, ts;
+    ServedPtr fmp4_served, ts_served;
     int64_t created_unix_s = 0;
   };
-  struct Rendered {
-    SharedBytes bytes;
-    uint64_t version = 0;
-    int64_t modified_unix_s = 0;
-  };
+  // A rendered playlist (null until the first render).
+  using Rendered = ServedPtr;
 
   HlsLookup resolve_playlist(const hls::HlsTarget& target, const hls::DeliveryDirectives& d,
                              bool may_wait, HlsReply& reply, std::string& error);
   HlsLookup resolve_media(const hls::HlsTarget& target, bool may_wait, HlsReply& reply);
-  void fill_playlist_reply(const Rendered& rendered, bool blocking, MediaTimeMs update_ms,
-                           HlsReply& reply) const;
+  // A rendered playlist, with its cache lifetime: about half the update
+  // interval, whole seconds (RFC 9111 max-age).
+  Rendered render_playlist(const std::string& text, MediaTimeMs update_ms, int64_t now);
   const StoredSegment* find_segment(uint64_t msn) const;
   StoredSegment* open_segment();
   std::optional<uint64_t> last_complete_msn() const;
@@ -123,7 +120,7 @@ class HlsStream : public hls::SegmenterSink {
   mutable std::mutex mutex_;
   uint32_t target_duration_s_ = 0;
   bool ended_ = false;
-  std::map<uint32_t, SharedBytes> inits_;
+  std::map<uint32_t, ServedPtr> inits_;
   media::TrackSet tracks_;
   std::deque<StoredSegment> segments_;
   uint64_t discontinuities_dropped_ = 0;  // EXT-X-DISCONTINUITY-SEQUENCE base

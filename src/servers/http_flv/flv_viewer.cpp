@@ -48,6 +48,7 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
     if (!viewer_) co_return;
     context_ = connection_.peer() + " " + key;
     net::limit_unsent_bytes(connection_.socket());  // so the hub sees this viewer's lag
+    connection_.release_read_buffer();
     logger().info("[{}] play started ({})", context_, chunked_ ? "chunked" : "until close");
     viewer_->start();
     // Nothing more is expected from the client; a read ends when it leaves.

@@ -46,12 +46,14 @@ Result<ResponseHead> parse_response_head(std::string_view head) {
   }
   out.version_minor = status_line[7] - '0';
   auto [ptr, ec] = std::from_chars(status_line.data() + 9, status_line.data() + 12, out.status);
-  if (ec != std::errc() || ptr != status_line.data() + 12 || out.status < 100) {
+  if (ec != std::errc() || ptr != status_line.data() + 12 || out.status < 100 ||
+      (status_line.size() > 12 && status_line[12] != ' ')) {
     return make_error("bad HTTP status code in '{}'", status_line.substr(0, 64));
   }
 
   bool chunked = false;
   bool transfer_encoding = false;
+  bool close = false, keep_alive = false;
   std::optional<uint64_t> content_length;
   size_t pos = line_end + 2;
   while (pos < head.size()) {
@@ -80,8 +82,18 @@ Result<ResponseHead> parse_response_head(std::string_view head) {
         return make_error("bad Content-Length '{}'", value.substr(0, 32));
       }
       content_length = length;
+    } else if (iequals(name, "Connection")) {
+      // RFC 9110 7.6.1: a comma-separated list of connection options.
+      while (!value.empty()) {
+        size_t comma = value.find(',');
+        std::string_view option = trim(value.substr(0, comma));
+        close = close || iequals(option, "close");
+        keep_alive = keep_alive || iequals(option, "keep-alive");
+        value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
+      }
     }
   }
+  out.connection_close = close || (out.version_minor == 0 && !keep_alive);
   if (transfer_encoding) {
     out.framing = chunked ? BodyFraming::kChunked : BodyFraming::kClose;
   } else if (content_length) {
@@ -91,8 +103,9 @@ Result<ResponseHead> parse_response_head(std::string_view head) {
   return out;
 }
 
-BodyDecoder::BodyDecoder(BodyFraming framing, uint64_t content_length)
+BodyDecoder::BodyDecoder(BodyFraming framing, uint64_t content_length, AfterEnd after_end)
     : framing_(framing),
+      after_end_(after_end),
       state_(framing == BodyFraming::kChunked                                ? State::kSize
              : framing == BodyFraming::kContentLength && content_length == 0 ? State::kDone
                                                                              : State::kData),
@@ -192,6 +205,7 @@ Result<size_t> BodyDecoder::feed(std::span<const uint8_t> bytes, BodySink& sink)
         }
         break;
       case State::kDone:
+        if (after_end_ == AfterEnd::kStop) return pos;
         return fail(make_error("{} bytes after the end of the body", size - pos));
     }
   }

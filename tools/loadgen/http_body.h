@@ -21,6 +21,9 @@ struct ResponseHead {
   int status = 0;
   BodyFraming framing = BodyFraming::kClose;
   uint64_t content_length = 0;  // kContentLength only
+  // RFC 9112 9.3: the server closes the connection after this response
+  // (Connection: close, or HTTP/1.0 without keep-alive).
+  bool connection_close = false;
 };
 
 // The size of the head including its final CRLFCRLF, or 0 while `bytes` does
@@ -39,12 +42,17 @@ class BodySink {
 };
 
 // Streaming body decoder. feed() consumes every byte it is given, except
-// after the sink asked to stop. RFC 9112 7.1: chunked-body = *chunk
-// last-chunk trailer-section CRLF; chunk extensions and trailer fields are
-// skipped. Errors (sticky) mean malformed framing or data after the body.
+// after the sink asked to stop, or (kStop) the bytes after the body's end,
+// which belong to the next message on the connection. RFC 9112 7.1:
+// chunked-body = *chunk last-chunk trailer-section CRLF; chunk extensions
+// and trailer fields are skipped. Errors (sticky) mean malformed framing or
+// (kError) data after the body.
 class BodyDecoder {
  public:
-  explicit BodyDecoder(BodyFraming framing = BodyFraming::kClose, uint64_t content_length = 0);
+  enum class AfterEnd : uint8_t { kError, kStop };
+
+  explicit BodyDecoder(BodyFraming framing = BodyFraming::kClose, uint64_t content_length = 0,
+                       AfterEnd after_end = AfterEnd::kError);
 
   Result<size_t> feed(std::span<const uint8_t> bytes, BodySink& sink);
 
@@ -70,6 +78,7 @@ class BodyDecoder {
   Error fail(Error error);
 
   BodyFraming framing_;
+  AfterEnd after_end_;
   State state_;
   bool failed_ = false;
   Error error_;

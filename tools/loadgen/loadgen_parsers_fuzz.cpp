@@ -1,7 +1,9 @@
-// Fuzzes loadgen's stream parsers (first byte selects one): the RTMP chunk
-// scanner, and the HTTP body decoder feeding the FLV tag scanner. Each input
-// is parsed whole and in pieces (the tail carried like the worker does); both
-// must report the same messages/tags and the same success or failure.
+// Fuzzes loadgen's parsers (first byte selects one): the RTMP chunk scanner,
+// the HTTP body decoder feeding the FLV tag scanner, the HTTP response reader
+// of HLS viewers, and the HLS playlist parser with URI resolution. Each
+// stream input is parsed whole and in pieces (the tail carried like the
+// worker does); both must report the same events and the same success or
+// failure.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -9,7 +11,9 @@
 #include <vector>
 
 #include "loadgen/flv_tag_scanner.h"
+#include "loadgen/hls_playlist.h"
 #include "loadgen/http_body.h"
+#include "loadgen/http_response_reader.h"
 #include "loadgen/rtmp_chunk_scanner.h"
 
 using namespace cascade::loadgen;
@@ -87,6 +91,60 @@ Outcome run_flv(std::span<const uint8_t> data, size_t piece, BodyFraming framing
   return out;
 }
 
+struct ResponseEvents : ResponseSink {
+  bool on_response_head(const ResponseHead& head) override {
+    out->events.push_back(
+        {uint32_t(head.status), uint32_t(head.framing), head.connection_close, {}});
+    return true;
+  }
+  bool on_response_body(std::span<const uint8_t> bytes) override {
+    out->events.back().head.insert(out->events.back().head.end(), bytes.begin(), bytes.end());
+    return true;
+  }
+  bool on_response_end() override {
+    out->events.push_back({0, 0, 0, {}});
+    return true;
+  }
+  Outcome* out = nullptr;
+};
+
+Outcome run_responses(std::span<const uint8_t> data, size_t piece) {
+  ResponseReader reader;
+  Outcome out;
+  ResponseEvents sink;
+  sink.out = &out;
+  for (size_t pos = 0; pos < data.size(); pos += piece) {
+    auto part = data.subspan(pos, std::min(piece, data.size() - pos));
+    auto consumed = reader.feed(part, sink);
+    if (!consumed) {
+      out.failed = true;
+      return out;
+    }
+    if (*consumed != part.size()) std::abort();
+  }
+  return out;
+}
+
+void run_playlist(std::span<const uint8_t> data) {
+  std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
+  auto playlist = parse_playlist(text);
+  if (!playlist) return;
+  auto check = [](std::string_view uri) {
+    auto path = resolve_uri("/live/x/index.m3u8", uri, "127.0.0.1:8080");
+    if (path && (path->empty() || path->front() != '/' ||
+                 path->find_first_of(" \r\n") != std::string::npos)) {
+      std::abort();
+    }
+  };
+  for (const std::string& v : playlist->variants) check(v);
+  for (const HlsSegment& segment : playlist->segments) {
+    if (playlist->find(segment.msn) != &segment) std::abort();
+    check(segment.uri);
+    check(segment.map_uri);
+    for (const HlsPart& part : segment.parts) check(part.uri);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -94,7 +152,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t selector = data[0];
   const size_t piece = 1 + data[1] % 64;
   std::span<const uint8_t> input(data + 2, size - 2);
-  if (selector % 4 == 0) {
+  if (selector % 8 == 6) {
+    if (!(run_responses(input, input.size() + 1) == run_responses(input, piece))) std::abort();
+  } else if (selector % 8 == 7) {
+    run_playlist(input);
+  } else if (selector % 4 == 0) {
     if (!(run_rtmp(input, input.size() + 1) == run_rtmp(input, piece))) std::abort();
     auto head = std::string_view(reinterpret_cast<const char*>(input.data()), input.size());
     if (size_t end = find_head_end(head)) (void)parse_response_head(head.substr(0, end));

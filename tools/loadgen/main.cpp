@@ -1,4 +1,4 @@
-// loadgen: simulates N concurrent live-stream viewers (RTMP play or HTTP-FLV)
+// loadgen: simulates N concurrent live-stream viewers (RTMP play, HTTP-FLV, HLS)
 // against a server on this machine, validates what each receives, and prints
 // a JSON summary (report.cpp documents the keys). See README.md.
 #include <netdb.h>
@@ -84,14 +84,22 @@ int main(int argc, char** argv) {
   Options options;
   std::string mode_text;
   CLI::App cli{
-      "loadgen: N concurrent live viewers (RTMP play, HTTP-FLV) against one stream; validates\n"
-      "what each receives and prints a JSON summary."};
+      "loadgen: N concurrent live viewers (RTMP play, HTTP-FLV, LL-HLS) against one stream;\n"
+      "validates what each receives and prints a JSON summary."};
+  std::string hls_playlist_text;
   cli.add_option("--url", options.url,
-                 "rtmp://host:port/app/stream or http://host:port/app/stream.flv")
+                 "rtmp://host:port/app/stream, http://host:port/app/stream.flv or "
+                 "http://host:port/app/stream.m3u8")
       ->required();
-  cli.add_option("--mode", mode_text,
-                 "rtmp | flv | hls (default: from the URL; hls is not "
-                 "implemented yet)");
+  cli.add_option("--mode", mode_text, "rtmp | flv | hls (default: from the URL)");
+  cli.add_option("--hls-playlist", hls_playlist_text,
+                 "HLS: index (fMP4 LL-HLS, default) | ts (MPEG-TS) | url (the URL as given; a "
+                 "multivariant playlist: its first variant)");
+  cli.add_flag("--hls-skip", options.hls_skip,
+               "HLS: ask for delta updates (_HLS_skip=YES) when the playlist offers them");
+  cli.add_option("--stall-slack-ms", options.stall_slack_ms,
+                 "HLS: a part/segment arriving later than its duration + this after the "
+                 "previous one is a stall (default 1000)");
   cli.add_option("--viewers", options.viewers, "concurrent viewers (default 1)");
   cli.add_option("--ramp", options.ramp_per_s, "viewers started per second (default 500)");
   cli.add_option("--duration", options.duration_s,
@@ -131,16 +139,17 @@ int main(int argc, char** argv) {
     }
     options.mode = *mode;
   }
+  if (!hls_playlist_text.empty()) {
+    auto choice = parse_hls_playlist(hls_playlist_text);
+    if (!choice) {
+      std::fprintf(stderr, "loadgen: %s\n", choice.error().message.c_str());
+      return 2;
+    }
+    options.hls_playlist = *choice;
+  }
   auto mode = validate(options, *url);
   if (!mode) {
     std::fprintf(stderr, "loadgen: %s\n", mode.error().message.c_str());
-    return 2;
-  }
-  if (*mode == Mode::kHls) {
-    // The extension point: an HlsPlaySession (playlist polling, segment
-    // fetches) next to RtmpPlaySession and FlvPlaySession.
-    std::fprintf(stderr,
-                 "loadgen: --mode hls is not implemented yet (only rtmp and flv viewers)\n");
     return 2;
   }
 
@@ -166,8 +175,12 @@ int main(int argc, char** argv) {
   if (*mode == Mode::kRtmp) {
     plan.rtmp = std::make_unique<RtmpPlayTarget>(
         url->app, url->stream, fmt::format("rtmp://{}/{}", authority, url->app), options.digest);
-  } else {
+  } else if (*mode == Mode::kFlv) {
     plan.flv = std::make_unique<FlvPlayTarget>(authority, url->path, options.http10);
+  } else {
+    plan.hls = std::make_unique<HlsPlayTarget>(authority,
+                                               *hls_playlist_path(url->path, options.hls_playlist),
+                                               options.hls_skip, options.stall_slack_ms);
   }
 
   std::signal(SIGINT, on_signal);
@@ -238,9 +251,15 @@ int main(int argc, char** argv) {
   run.nofile_limit = nofile;
   std::vector<ViewerResult> results;
   results.reserve(options.viewers);
+  if (*mode == Mode::kHls) {
+    run.hls_playlist = std::string(hls_playlist_name(options.hls_playlist));
+    run.stall_slack_ms = options.stall_slack_ms;
+  }
   for (auto& w : workers) {
     run.video_deltas.merge(w->video_deltas());
     run.audio_deltas.merge(w->audio_deltas());
+    auto& latency = w->hls_state().latency_ms();
+    run.hls_latency_ms.insert(run.hls_latency_ms.end(), latency.begin(), latency.end());
     for (auto& r : w->results()) results.push_back(std::move(r));
   }
   rusage usage{};

@@ -26,6 +26,45 @@ Result<Mode> parse_mode(std::string_view text) {
   return make_error("unknown mode '{}' (rtmp, flv, hls)", text);
 }
 
+std::string_view hls_playlist_name(HlsPlaylistChoice choice) {
+  switch (choice) {
+    case HlsPlaylistChoice::kIndex:
+      return "index";
+    case HlsPlaylistChoice::kTs:
+      return "ts";
+    case HlsPlaylistChoice::kUrl:
+      return "url";
+  }
+  return "?";
+}
+
+Result<HlsPlaylistChoice> parse_hls_playlist(std::string_view text) {
+  if (text == "index") return HlsPlaylistChoice::kIndex;
+  if (text == "ts") return HlsPlaylistChoice::kTs;
+  if (text == "url") return HlsPlaylistChoice::kUrl;
+  return make_error("unknown --hls-playlist '{}' (index, ts, url)", text);
+}
+
+Result<std::string> hls_playlist_path(std::string_view path, HlsPlaylistChoice choice) {
+  const size_t question = path.find('?');
+  const std::string_view clean = path.substr(0, question);
+  const std::string_view query =
+      question == std::string_view::npos ? std::string_view{} : path.substr(question);
+  if (!clean.ends_with(".m3u8")) return make_error("an HLS URL names a .m3u8 playlist: '{}'", path);
+  if (choice == HlsPlaylistChoice::kUrl) return std::string(path);
+  const std::string file = std::string(hls_playlist_name(choice)) + ".m3u8";
+  const size_t slash = clean.rfind('/');
+  const std::string_view name = clean.substr(slash + 1);
+  std::string out;
+  if (name == "index.m3u8" || name == "ts.m3u8") {
+    out = std::string(clean.substr(0, slash + 1)) + file;
+  } else {
+    if (name == ".m3u8") return make_error("no stream name in '{}'", path);
+    out = std::string(clean.substr(0, clean.size() - 5)) + "/" + file;
+  }
+  return out + std::string(query);
+}
+
 Result<Url> parse_url(std::string_view text) {
   Url url;
   size_t sep = text.find("://");
@@ -106,6 +145,9 @@ Result<Mode> validate(const Options& options, const Url& url) {
   if (options.fps && !(*options.fps > 0)) return make_error("--fps must be positive");
   if (options.rcvbuf && *options.rcvbuf <= 0) return make_error("--rcvbuf must be positive");
   if (options.batch_ms > 100) return make_error("--batch-ms must be 0..100");
+  if (mode == Mode::kHls) {
+    if (auto path = hls_playlist_path(url.path, options.hls_playlist); !path) return path.error();
+  }
   if (!(options.slow_fraction >= 0 && options.slow_fraction <= 1)) {
     return make_error("--slow-fraction must be in [0, 1]");
   }

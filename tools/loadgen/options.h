@@ -11,12 +11,27 @@
 
 namespace cascade::loadgen {
 
-// How a virtual viewer plays. kHls is the extension point for an HLS viewer
-// (playlist polling + segment fetches); it is parsed but not implemented yet.
+// How a virtual viewer plays: RTMP play, HTTP-FLV, or HLS (an LL-HLS player:
+// playlist reloads, parts or segments; hls_play_session.h).
 enum class Mode : uint8_t { kRtmp, kFlv, kHls };
 
 std::string_view mode_name(Mode mode);
 Result<Mode> parse_mode(std::string_view text);
+
+// Which media playlist an HLS viewer plays (--hls-playlist): Cascade's fMP4
+// LL-HLS playlist (index.m3u8), its MPEG-TS one (ts.m3u8), or the URL as
+// given (a multivariant playlist: its first variant).
+enum class HlsPlaylistChoice : uint8_t { kIndex, kTs, kUrl };
+
+std::string_view hls_playlist_name(HlsPlaylistChoice choice);
+Result<HlsPlaylistChoice> parse_hls_playlist(std::string_view text);
+
+// The path an HLS viewer requests first, from the URL's path (its query is
+// kept). kUrl: the path itself. kIndex / kTs, in Cascade's layout: a
+// multivariant /{app}/{stream}.m3u8 becomes /{app}/{stream}/index.m3u8 (or
+// ts.m3u8), and a path ending in /index.m3u8 or /ts.m3u8 gets that file name
+// replaced. Errors: a path not ending in .m3u8.
+Result<std::string> hls_playlist_path(std::string_view path, HlsPlaylistChoice choice);
 
 // rtmp://host[:port]/app/stream[?query] (app is the first path segment) or
 // http://host[:port]/path (HTTP-FLV: /app/stream.flv; HLS: .../index.m3u8).
@@ -47,6 +62,9 @@ struct Options {
   bool http10 = false;
   uint32_t setup_timeout_ms = 10'000;
   uint32_t batch_ms = 0;
+  HlsPlaylistChoice hls_playlist = HlsPlaylistChoice::kIndex;
+  bool hls_skip = false;           // delta updates (_HLS_skip=YES) when offered
+  uint32_t stall_slack_ms = 1000;  // HLS: a stall is an item later than its duration + this
 };
 
 // Checks ranges and combinations, infers the mode from the URL, and returns

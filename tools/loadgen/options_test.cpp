@@ -56,6 +56,27 @@ TEST(Validate, InfersModeAndChecksOptions) {
   EXPECT_FALSE(validate(o, *parse_url("rtmp://h/a/b")));
 }
 
+TEST(HlsPlaylistPath, CascadeLayoutOrAsGiven) {
+  auto path = [](const char* p, HlsPlaylistChoice c) {
+    auto r = hls_playlist_path(p, c);
+    return r ? *r : "error";
+  };
+  using C = HlsPlaylistChoice;
+  EXPECT_EQ(path("/live/x.m3u8", C::kIndex), "/live/x/index.m3u8");
+  EXPECT_EQ(path("/live/x.m3u8?k=1", C::kTs), "/live/x/ts.m3u8?k=1");
+  EXPECT_EQ(path("/live/x/index.m3u8", C::kTs), "/live/x/ts.m3u8");
+  EXPECT_EQ(path("/live/x/ts.m3u8", C::kIndex), "/live/x/index.m3u8");
+  EXPECT_EQ(path("/hls/x.m3u8", C::kUrl), "/hls/x.m3u8");
+  EXPECT_EQ(path("/live/x.flv", C::kUrl), "error");
+  EXPECT_EQ(path("/live/.m3u8", C::kIndex), "error");
+  EXPECT_EQ(*parse_hls_playlist("ts"), C::kTs);
+  EXPECT_FALSE(parse_hls_playlist("dvr"));
+  Options o;
+  o.mode = Mode::kHls;
+  EXPECT_FALSE(validate(o, *parse_url("http://h/a/b.flv")));
+  EXPECT_TRUE(validate(o, *parse_url("http://h/a/b.m3u8")));
+}
+
 TEST(SlowViewers, SpreadEvenly) {
   int slow = 0;
   for (uint32_t i = 0; i < 1000; ++i) slow += is_slow_viewer(i, 0.1);

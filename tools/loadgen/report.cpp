@@ -1,9 +1,9 @@
 #include "loadgen/report.h"
 
 #include <fmt/format.h>
-#include <boost/json.hpp>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cmath>
 
 namespace cascade::loadgen {
@@ -47,6 +47,25 @@ const char* const kJsonSchemaDoc =
   -- run --
   slow               the group block for --slow-fraction viewers, or null
   total_mbit_s       both groups' window bytes * 8 / window_s / 1e6
+  hls                null, or for --mode hls (all viewers; TTFF = connect start ->
+                     first part/segment received; healthy = connected, not corrupt,
+                     got media, no stall, no gap; lag per part/segment):
+    playlist           --hls-playlist (index, ts, url)
+    requests, requests_per_s   HTTP requests (per second of duration_s)
+    playlist_requests, blocking_requests, media_requests (parts, segments, init)
+    parts, segments, init_sections, media_bytes   received and checked
+    errors             http_errors + gaps + unsatisfied_reloads
+    http_errors        non-200 answers after the start (the viewer goes on)
+    gaps               resynchronizations: the next part/segment had left the playlist
+    unsatisfied_reloads  blocking reloads answered without the part/segment asked for
+    reconnects         new connections after the server closed one between answers
+    stalls             parts/segments that arrived later than their duration +
+                       stall_slack_ms after the previous one
+    viewers_with_stalls, max_late_ms (largest inter-arrival - duration), stall_slack_ms
+    blocked_reloads    blocking reloads sent before the first answer to the same
+                       part reached this thread (they did block)
+    playlist_latency_ms {p50,p95,p99,max}  over those: arrival - that first arrival
+                       (time from the part's appearance, approximated)
   reasons            {reason: viewers} why viewers failed or ended early (top 10)
   nofile_limit       RLIMIT_NOFILE after raising the soft limit to the hard one
   cpu_s {user,system,total}    loadgen's own CPU time (getrusage)
@@ -64,7 +83,8 @@ std::optional<double> percentile(std::vector<double> values, double q) {
 namespace {
 
 GroupSummary summarize_group(const std::vector<const ViewerResult*>& viewers, uint64_t window_bytes,
-                             double window_s, bool primary_video, std::optional<double> fps) {
+                             double window_s, bool primary_video, std::optional<double> fps,
+                             bool hls) {
   GroupSummary g;
   std::vector<double> ttff, lag_p95;
   std::optional<double> lag_max;
@@ -87,7 +107,12 @@ GroupSummary summarize_group(const std::vector<const ViewerResult*>& viewers, ui
       lag_max = std::max(lag_max.value_or(static_cast<double>(*v->lag_max_ms)),
                          static_cast<double>(*v->lag_max_ms));
     }
-    if (fps && v->connected && !v->corrupt) {
+    if (hls) {
+      if (v->connected && !v->corrupt && v->first_video_us >= 0 && v->hls.stalls == 0 &&
+          v->hls.gaps == 0) {
+        ++healthy;
+      }
+    } else if (fps && v->connected && !v->corrupt) {
       int64_t first_primary = primary_video ? v->first_video_us : v->first_audio_us;
       uint32_t frames = primary_video ? v->video_frames : v->audio_frames;
       if (first_primary >= 0) {
@@ -164,11 +189,43 @@ Summary summarize(RunInfo run, const std::vector<ViewerResult>& viewers) {
     s.expected_fps = 1000.0 / *typical;
     s.fps_source = "estimated";
   }
+  const bool hls = run.mode == "hls";
   s.regular = summarize_group(regular, run.window_bytes_regular, run.window_s, primary_video,
-                              s.expected_fps);
+                              s.expected_fps, hls);
   if (!slow.empty()) {
-    s.slow =
-        summarize_group(slow, run.window_bytes_slow, run.window_s, primary_video, s.expected_fps);
+    s.slow = summarize_group(slow, run.window_bytes_slow, run.window_s, primary_video,
+                             s.expected_fps, hls);
+  }
+  if (hls) {
+    HlsSummary h;
+    HlsCounters& t = h.totals;
+    for (const ViewerResult& v : viewers) {
+      const HlsCounters& c = v.hls;
+      t.requests += c.requests;
+      t.playlist_requests += c.playlist_requests;
+      t.blocking_requests += c.blocking_requests;
+      t.media_requests += c.media_requests;
+      t.parts += c.parts;
+      t.segments += c.segments;
+      t.init_sections += c.init_sections;
+      t.media_bytes += c.media_bytes;
+      t.http_errors += c.http_errors;
+      t.gaps += c.gaps;
+      t.unsatisfied_reloads += c.unsatisfied_reloads;
+      t.stalls += c.stalls;
+      t.reconnects += c.reconnects;
+      t.max_late_ms = std::max(t.max_late_ms, c.max_late_ms);
+      t.media_received_us += c.media_received_us;
+      h.viewers_with_stalls += c.stalls > 0;
+    }
+    h.requests_per_s = run.duration_s > 0 ? double(t.requests) / run.duration_s : 0;
+    h.blocked_reloads = run.hls_latency_ms.size();
+    std::sort(run.hls_latency_ms.begin(), run.hls_latency_ms.end());
+    h.latency_p50 = percentile(run.hls_latency_ms, 0.5);
+    h.latency_p95 = percentile(run.hls_latency_ms, 0.95);
+    h.latency_p99 = percentile(run.hls_latency_ms, 0.99);
+    h.latency_max = percentile(run.hls_latency_ms, 1.0);
+    s.hls = h;
   }
   s.total_mbit_s = run.window_s > 0
                        ? static_cast<double>(run.window_bytes_regular + run.window_bytes_slow) * 8 /
@@ -209,6 +266,40 @@ std::string to_json(const Summary& s) {
     line("slow", "null");
   }
   line("total_mbit_s", num(s.total_mbit_s));
+  if (s.hls) {
+    const HlsSummary& h = *s.hls;
+    const HlsCounters& t = h.totals;
+    out += "  \"hls\": {\n";
+    auto item = [&](std::string_view key, const std::string& value) {
+      out += fmt::format("    \"{}\": {},\n", key, value);
+    };
+    item("playlist", quote(r.hls_playlist));
+    item("requests", std::to_string(t.requests));
+    item("requests_per_s", num(h.requests_per_s, 1));
+    item("playlist_requests", std::to_string(t.playlist_requests));
+    item("blocking_requests", std::to_string(t.blocking_requests));
+    item("media_requests", std::to_string(t.media_requests));
+    item("parts", std::to_string(t.parts));
+    item("segments", std::to_string(t.segments));
+    item("init_sections", std::to_string(t.init_sections));
+    item("media_bytes", std::to_string(t.media_bytes));
+    item("errors", std::to_string(uint64_t(t.http_errors) + t.gaps + t.unsatisfied_reloads));
+    item("http_errors", std::to_string(t.http_errors));
+    item("gaps", std::to_string(t.gaps));
+    item("unsatisfied_reloads", std::to_string(t.unsatisfied_reloads));
+    item("reconnects", std::to_string(t.reconnects));
+    item("stalls", std::to_string(t.stalls));
+    item("viewers_with_stalls", std::to_string(h.viewers_with_stalls));
+    item("max_late_ms", std::to_string(t.max_late_ms));
+    item("stall_slack_ms", std::to_string(r.stall_slack_ms));
+    item("blocked_reloads", std::to_string(h.blocked_reloads));
+    out += fmt::format(
+        "    \"playlist_latency_ms\": {{\"p50\": {}, \"p95\": {}, \"p99\": {}, \"max\": {}}}\n"
+        "  }},\n",
+        num(h.latency_p50, 3), num(h.latency_p95, 3), num(h.latency_p99, 3), num(h.latency_max, 3));
+  } else {
+    line("hls", "null");
+  }
   std::string reasons = "{";
   for (const auto& [reason, count] : s.reasons) {
     if (reasons.size() > 1) reasons += ", ";
@@ -237,6 +328,18 @@ std::string to_text(const Summary& s) {
   };
   std::string out = group("viewers", s.regular);
   if (s.slow) out += group("slow viewers", *s.slow);
+  if (s.hls) {
+    const HlsSummary& h = *s.hls;
+    const HlsCounters& t = h.totals;
+    out += fmt::format(
+        "hls: {} requests ({:.0f}/s; {} playlist, {} blocking, {} media), {} parts + {} "
+        "segments; {} http errors, {} gaps, {} unsatisfied reloads, {} reconnects; {} stalls "
+        "({} viewers); blocking reload latency p50/p95/p99/max {}/{}/{}/{} ms over {}\n",
+        t.requests, h.requests_per_s, t.playlist_requests, t.blocking_requests, t.media_requests,
+        t.parts, t.segments, t.http_errors, t.gaps, t.unsatisfied_reloads, t.reconnects, t.stalls,
+        h.viewers_with_stalls, num(h.latency_p50, 2), num(h.latency_p95, 2), num(h.latency_p99, 2),
+        num(h.latency_max, 2), h.blocked_reloads);
+  }
   for (const auto& [reason, count] : s.reasons) out += fmt::format("  {} x {}\n", count, reason);
   return out;
 }

@@ -15,6 +15,23 @@
 
 namespace cascade::loadgen {
 
+// An HLS viewer's counters (hls_play_session.h); all zero for other modes.
+struct HlsCounters {
+  uint64_t requests = 0;
+  uint64_t playlist_requests = 0;
+  uint64_t blocking_requests = 0;
+  uint64_t media_requests = 0;  // parts, segments and init sections
+  uint64_t parts = 0, segments = 0, init_sections = 0;
+  uint64_t media_bytes = 0;          // their bodies
+  uint32_t http_errors = 0;          // non-200 answers after the start
+  uint32_t gaps = 0;                 // resynchronizations: the next item had left the playlist
+  uint32_t unsatisfied_reloads = 0;  // blocking reloads answered without what they asked for
+  uint32_t stalls = 0;  // items later than their duration + the slack after the previous
+  uint32_t reconnects = 0;
+  int64_t max_late_ms = 0;        // largest (inter-arrival - duration) over items
+  int64_t media_received_us = 0;  // durations of the parts/segments received
+};
+
 // What one viewer ended with (filled by the worker when the run stops).
 struct ViewerResult {
   bool slow = false;
@@ -34,6 +51,8 @@ struct ViewerResult {
   std::optional<int64_t> lag_p95_ms;  // this viewer's drift percentiles
   std::optional<int64_t> lag_max_ms;
   std::string reason;  // why it ended early (failed, corrupt, closed), else empty
+  // HLS: first_video_us is the arrival of the first part or segment.
+  HlsCounters hls;
 };
 
 struct Percentiles {
@@ -61,6 +80,18 @@ struct RunInfo {
   DeltaHistogram video_deltas, audio_deltas;  // regular viewers, merged
   uint64_t nofile_limit = 0;
   double cpu_user_s = 0, cpu_system_s = 0;
+  // HLS runs.
+  std::string hls_playlist;  // --hls-playlist
+  uint32_t stall_slack_ms = 0;
+  std::vector<double> hls_latency_ms;  // blocking reloads that blocked (all threads)
+};
+
+struct HlsSummary {
+  HlsCounters totals;  // sums over all viewers (max_late_ms: the largest)
+  uint64_t viewers_with_stalls = 0;
+  uint64_t blocked_reloads = 0;  // latency samples
+  double requests_per_s = 0;     // requests / duration_s
+  std::optional<double> latency_p50, latency_p95, latency_p99, latency_max;
 };
 
 struct Summary {
@@ -71,6 +102,7 @@ struct Summary {
   GroupSummary regular;
   std::optional<GroupSummary> slow;
   double total_mbit_s = 0;
+  std::optional<HlsSummary> hls;            // mode hls only
   std::map<std::string, uint64_t> reasons;  // up to kMaxReasons, most frequent
 };
 

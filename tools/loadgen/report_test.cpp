@@ -88,9 +88,9 @@ TEST(Json, KeysAreStable) {
                         "ts_violations", "missing_sequence_header",
                         "ttff_ms",       "healthy_fraction",
                         "lag_ms",        "slow",
-                        "total_mbit_s",  "reasons",
-                        "nofile_limit",  "cpu_s",
-                        "cpu_percent"};
+                        "total_mbit_s",  "hls",
+                        "reasons",       "nofile_limit",
+                        "cpu_s",         "cpu_percent"};
   std::regex top_key("\n  \"([a-z_0-9]+)\":");
   std::vector<std::string> found;
   for (auto it = std::sregex_iterator(json.begin(), json.end(), top_key);
@@ -99,6 +99,7 @@ TEST(Json, KeysAreStable) {
   }
   EXPECT_EQ(found, std::vector<std::string>(std::begin(keys), std::end(keys))) << json;
   EXPECT_NE(json.find("\"slow\": null"), std::string::npos);
+  EXPECT_NE(json.find("\"hls\": null"), std::string::npos);
   EXPECT_NE(json.find("\"ttff_ms\": {\"p50\": 1.0, \"p95\": 1.0, \"max\": 1.0}"),
             std::string::npos);
 }
@@ -112,6 +113,44 @@ TEST(Json, SlowBlockAndNulls) {
   EXPECT_NE(json.find("\"slow\": {\n    \"viewers\": 1,"), std::string::npos) << json;
   EXPECT_NE(json.find("\"lag_ms\": {\"p50\": null, \"p95\": null, \"max\": null}"),
             std::string::npos);
+}
+
+TEST(Summary, HlsTotalsHealthAndLatency) {
+  RunInfo run = run_info();
+  run.mode = "hls";
+  run.hls_playlist = "index";
+  run.stall_slack_ms = 1000;
+  for (int i = 1; i <= 100; ++i) run.hls_latency_ms.push_back(i / 10.0);
+  ViewerResult smooth = playing_viewer(5, 0, 10);
+  smooth.hls.requests = 60;
+  smooth.hls.parts = 30;
+  smooth.hls.max_late_ms = 40;
+  ViewerResult stalled = smooth;
+  stalled.hls.stalls = 2;
+  stalled.hls.max_late_ms = 1500;
+  ViewerResult gap = smooth;
+  gap.hls.gaps = 1;
+  gap.hls.http_errors = 3;
+  Summary s = summarize(run, {smooth, stalled, gap});
+  ASSERT_TRUE(s.hls);
+  EXPECT_EQ(s.hls->totals.requests, 180u);
+  EXPECT_EQ(s.hls->totals.parts, 90u);
+  EXPECT_EQ(s.hls->totals.stalls, 2u);
+  EXPECT_EQ(s.hls->totals.max_late_ms, 1500);
+  EXPECT_EQ(s.hls->viewers_with_stalls, 1u);
+  EXPECT_DOUBLE_EQ(s.hls->requests_per_s, 15);
+  EXPECT_DOUBLE_EQ(*s.hls->latency_p50, 5.0);
+  EXPECT_DOUBLE_EQ(*s.hls->latency_p99, 9.9);
+  EXPECT_DOUBLE_EQ(*s.regular.healthy_fraction, 1.0 / 3);
+  std::string json = to_json(s);
+  EXPECT_NE(json.find("\"hls\": {\n    \"playlist\": \"index\",\n    \"requests\": 180,"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"errors\": 4,"), std::string::npos);
+  EXPECT_NE(json.find("\"playlist_latency_ms\": {\"p50\": 5.000, \"p95\": 9.500, \"p99\": "
+                      "9.900, \"max\": 10.000}\n  },\n"),
+            std::string::npos)
+      << json;
 }
 
 TEST(Percentile, NearestRank) {

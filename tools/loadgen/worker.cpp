@@ -55,6 +55,7 @@ struct Worker::Viewer {
   int64_t connect_start_us = 0;
   int64_t end_us = 0;
   int64_t refill_us = 0;
+  int64_t timer_due = 0;  // the session's timer, as queued in timers_
   double tokens = 0;
   double bucket = 0;
   uint64_t bytes = 0;
@@ -62,6 +63,7 @@ struct Worker::Viewer {
   std::vector<uint8_t> pending_out;
   std::string reason;
   MediaTracker tracker;
+  std::unique_ptr<HlsStats> hls;  // HLS viewers
   std::array<uint8_t, PlaySession::kMaxCarry> carry{};
 };
 
@@ -115,12 +117,21 @@ void Worker::start_viewer(Viewer& v, int64_t now) {
   ++in_setup_;
   if (plan_.mode == Mode::kRtmp) {
     v.session = std::make_unique<RtmpPlaySession>(*plan_.rtmp, v.tracker);
-  } else {
+  } else if (plan_.mode == Mode::kFlv) {
     v.session = std::make_unique<FlvPlaySession>(*plan_.flv, v.tracker);
+  } else {
+    v.hls = std::make_unique<HlsStats>();
+    v.session = std::make_unique<HlsPlaySession>(*plan_.hls, *v.hls, &hls_state_);
   }
+  open_socket(v, now);
+}
+
+void Worker::open_socket(Viewer& v, int64_t now) {
+  // A connected viewer that cannot reconnect has been closed, not failed.
+  const End failure = v.connected ? End::kClosed : End::kFailed;
   v.fd = ::socket(plan_.address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (v.fd < 0) {
-    end_viewer(v, End::kFailed, errno_text("socket", errno), now);
+    end_viewer(v, failure, errno_text("socket", errno), now);
     return;
   }
   int one = 1;
@@ -135,16 +146,69 @@ void Worker::start_viewer(Viewer& v, int64_t now) {
   } else if (errno == EINPROGRESS) {
     set_interest(v);
   } else {
-    end_viewer(v, End::kFailed, errno_text("connect", errno), now);
+    end_viewer(v, failure, errno_text("connect", errno), now);
+  }
+}
+
+void Worker::reconnect(Viewer& v, int64_t now) {
+  ::close(v.fd);  // also leaves the epoll set
+  v.fd = -1;
+  v.events = 0;
+  v.carry_size = 0;
+  std::vector<uint8_t>().swap(v.pending_out);
+  if (v.throttled) {
+    v.throttled = false;
+    throttled_.erase(std::find(throttled_.begin(), throttled_.end(), &v));
+  }
+  v.phase = Viewer::Phase::kConnecting;
+  open_socket(v, now);
+}
+
+void Worker::on_server_close(Viewer& v, std::string reason, int64_t now) {
+  if (v.session->on_close(now)) {
+    reconnect(v, now);
+  } else {
+    end_viewer(v, End::kClosed, std::move(reason), now);
+  }
+}
+
+void Worker::arm_timer(Viewer& v) {
+  const int64_t due = v.session ? v.session->timer_us() : 0;
+  if (due != 0 && due != v.timer_due) {
+    v.timer_due = due;
+    timers_.emplace(due, &v);
+  }
+}
+
+void Worker::run_timers(int64_t now) {
+  while (!timers_.empty() && timers_.top().first <= now) {
+    auto [due, viewer] = timers_.top();
+    timers_.pop();
+    Viewer& v = *viewer;
+    if (v.timer_due != due) continue;  // stale
+    v.timer_due = 0;
+    if (v.phase != Viewer::Phase::kActive) continue;  // re-armed once connected
+    if (v.session->timer_us() != due) {
+      arm_timer(v);
+      continue;
+    }
+    scratch_.clear();
+    v.session->on_timer(now, scratch_);
+    send_scratch(v, now);
+    if (v.phase != Viewer::Phase::kActive) continue;
+    after_feed(v, now);
+    if (v.phase == Viewer::Phase::kActive) arm_timer(v);
   }
 }
 
 void Worker::on_connected(Viewer& v, int64_t now) {
   v.phase = Viewer::Phase::kActive;
   scratch_.clear();
-  v.session->start(scratch_);
+  v.session->on_connect(now, scratch_);
   send_scratch(v, now);
-  if (v.phase == Viewer::Phase::kActive) set_interest(v);
+  if (v.phase != Viewer::Phase::kActive) return;
+  set_interest(v);
+  arm_timer(v);
 }
 
 void Worker::send_scratch(Viewer& v, int64_t now) {
@@ -158,7 +222,7 @@ void Worker::send_scratch(Viewer& v, int64_t now) {
   if (n < 0) {
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
       scratch_.clear();
-      end_viewer(v, End::kClosed, errno_text("send", errno), now);
+      on_server_close(v, errno_text("send", errno), now);
       return;
     }
     n = 0;
@@ -178,7 +242,7 @@ void Worker::on_writable(Viewer& v, int64_t now) {
   ssize_t n = ::send(v.fd, v.pending_out.data(), v.pending_out.size(), MSG_NOSIGNAL);
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
-    end_viewer(v, End::kClosed, errno_text("send", errno), now);
+    on_server_close(v, errno_text("send", errno), now);
     return;
   }
   v.pending_out.erase(v.pending_out.begin(), v.pending_out.begin() + n);
@@ -229,13 +293,13 @@ void Worker::on_readable(Viewer& v, int64_t now) {
     std::memcpy(buffer, v.carry.data(), v.carry_size);
     ssize_t n = ::recv(v.fd, buffer + v.carry_size, room, 0);
     if (n == 0) {
-      end_viewer(v, End::kClosed, "server closed the connection", now);
+      on_server_close(v, "server closed the connection", now);
       return;
     }
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       if (errno == EINTR) continue;
-      end_viewer(v, End::kClosed, errno_text("recv", errno), now);
+      on_server_close(v, errno_text("recv", errno), now);
       return;
     }
     v.bytes += static_cast<uint64_t>(n);
@@ -254,6 +318,11 @@ void Worker::on_readable(Viewer& v, int64_t now) {
     if (v.phase != Viewer::Phase::kActive) return;
     after_feed(v, now);
     if (v.phase != Viewer::Phase::kActive) return;
+    if (v.session->close_requested()) {  // the answer said Connection: close
+      reconnect(v, now);
+      return;
+    }
+    arm_timer(v);
     size_t left = total - consumed;
     if (left > v.carry.size()) {
       end_viewer(v, End::kCorrupt, "unparseable chunk header", now);
@@ -355,7 +424,9 @@ void Worker::run() {
       tick_setup(now);
       next_setup_tick = now + kSetupTickUs;
     }
+    run_timers(now);
     int64_t wait_us = kMaxWaitUs;
+    if (!timers_.empty()) wait_us = std::min(wait_us, timers_.top().first - now);
     if (started_ < count_) wait_us = std::min(wait_us, start_time(started_) - now);
     if (!throttled_.empty()) wait_us = std::min(wait_us, kThrottleTickUs);
     int timeout_ms = static_cast<int>(std::max<int64_t>(0, (wait_us + 999) / 1000));
@@ -436,6 +507,15 @@ ViewerResult Worker::result_of(Viewer& v, int64_t stop_us) {
   if (v.tracker.lag().count() > 0) {
     r.lag_p95_ms = v.tracker.lag().percentile(0.95);
     r.lag_max_ms = v.tracker.lag_max_ms();
+  }
+  if (v.hls) {
+    r.hls = *v.hls;  // the counters
+    r.first_video_us = v.hls->first_media_us;
+    if (v.hls->lag.count() > 0) {
+      r.lag_p95_ms = v.hls->lag.percentile(0.95);
+      r.lag_max_ms = v.hls->lag.max();
+    }
+    v.hls.reset();
   }
   r.reason = std::move(v.reason);
   return r;

@@ -6,7 +6,9 @@
 // for a chunk header split across reads. Received bytes land in one read
 // buffer per worker and are parsed there in place; nothing is allocated per
 // message. Slow viewers read through a token bucket (--slow-rate) and leave
-// the epoll set while it is empty.
+// the epoll set while it is empty. HLS viewers also have timers (playlist
+// polls and retries, in one heap per worker), and reconnect when the server
+// closes a keep-alive connection between answers.
 //
 // Thread affinity: run() and everything but progress() belong to the worker
 // thread; progress() counters may be read from any thread.
@@ -17,10 +19,12 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <queue>
 #include <vector>
 
 #include "loadgen/flv_play_session.h"
 #include "loadgen/histograms.h"
+#include "loadgen/hls_play_session.h"
 #include "loadgen/options.h"
 #include "loadgen/report.h"
 #include "loadgen/rtmp_play_session.h"
@@ -37,6 +41,7 @@ struct Plan {
   socklen_t address_len = 0;
   std::unique_ptr<RtmpPlayTarget> rtmp;
   std::unique_ptr<FlvPlayTarget> flv;
+  std::unique_ptr<HlsPlayTarget> hls;
   int64_t t0_us = 0;
 };
 
@@ -63,12 +68,18 @@ class Worker {
   std::vector<ViewerResult>& results() { return results_; }
   const DeltaHistogram& video_deltas() const { return video_deltas_; }
   const DeltaHistogram& audio_deltas() const { return audio_deltas_; }
+  HlsThreadState& hls_state() { return hls_state_; }
 
  private:
   struct Viewer;
   enum class End : uint8_t { kFailed, kCorrupt, kClosed };
 
   void start_viewer(Viewer& v, int64_t now);
+  void open_socket(Viewer& v, int64_t now);
+  void reconnect(Viewer& v, int64_t now);
+  void on_server_close(Viewer& v, std::string reason, int64_t now);
+  void arm_timer(Viewer& v);
+  void run_timers(int64_t now);
   void on_connected(Viewer& v, int64_t now);
   void on_readable(Viewer& v, int64_t now);
   void on_writable(Viewer& v, int64_t now);
@@ -93,6 +104,11 @@ class Worker {
   std::vector<uint8_t> read_buffer_;
   std::vector<uint8_t> scratch_;  // bytes to send, reused
   DeltaHistogram video_deltas_, audio_deltas_;
+  HlsThreadState hls_state_;
+  // (due, viewer); an entry is stale unless it matches the viewer's timer_due.
+  std::priority_queue<std::pair<int64_t, Viewer*>, std::vector<std::pair<int64_t, Viewer*>>,
+                      std::greater<>>
+      timers_;
   Progress progress_;
   std::vector<ViewerResult> results_;
   uint64_t bytes_regular_ = 0, bytes_slow_ = 0;

@@ -108,25 +108,55 @@ void TcpListener::accept_next() {
         if (ec == boost::asio::error::operation_aborted) return;
         if (ec) {
           accept_errors_.inc();
-          if (ec == boost::asio::error::no_descriptors || ec.value() == ENFILE ||
-              ec == boost::asio::error::no_buffer_space || ec == boost::asio::error::no_memory) {
+          if (is_out_of_descriptors(ec)) {
             on_out_of_descriptors(ec);
             return;
           }
           accept_next();
           return;
         }
-        accepted_.inc();
-        if (send_buffer_bytes_ > 0) {
-          boost::system::error_code ignored;
-          socket.set_option(boost::asio::socket_base::send_buffer_size(send_buffer_bytes_), ignored);
-        }
-        boost::asio::post(pool_.context(worker),
-                          [this, worker, socket = std::move(socket)]() mutable {
-                            handler_(std::move(socket), worker);
-                          });
-        accept_next();
+        dispatch(std::move(socket), worker);
+        if (drain_backlog()) accept_next();
       });
+}
+
+bool TcpListener::is_out_of_descriptors(const boost::system::error_code& ec) const {
+  return ec == boost::asio::error::no_descriptors || ec.value() == ENFILE ||
+         ec == boost::asio::error::no_buffer_space || ec == boost::asio::error::no_memory;
+}
+
+void TcpListener::dispatch(boost::asio::ip::tcp::socket socket, size_t worker) {
+  accepted_.inc();
+  if (send_buffer_bytes_ > 0) {
+    boost::system::error_code ignored;
+    socket.set_option(boost::asio::socket_base::send_buffer_size(send_buffer_bytes_), ignored);
+  }
+  boost::asio::post(pool_.context(worker), [this, worker, socket = std::move(socket)]() mutable {
+    handler_(std::move(socket), worker);
+  });
+}
+
+bool TcpListener::drain_backlog() {
+  constexpr int kMaxPerPass = 256;  // bounded: the worker has other work too
+  boost::system::error_code ec;
+  acceptor_.non_blocking(true, ec);
+  if (ec) return true;
+  for (int i = 0; i < kMaxPerPass && acceptor_.is_open(); ++i) {
+    const size_t worker = next_worker_;
+    boost::asio::ip::tcp::socket socket = acceptor_.accept(pool_.context(worker), ec);
+    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) break;
+    if (ec) {
+      accept_errors_.inc();
+      if (is_out_of_descriptors(ec)) {
+        on_out_of_descriptors(ec);
+        return false;
+      }
+      break;
+    }
+    next_worker_ = (next_worker_ + 1) % pool_.size();
+    dispatch(std::move(socket), worker);
+  }
+  return true;
 }
 
 }  // namespace cascade::net

@@ -37,6 +37,14 @@ class TcpListener {
 
  private:
   void accept_next();
+  // Hands an accepted socket to its worker.
+  void dispatch(boost::asio::ip::tcp::socket socket, size_t worker);
+  // Accepts what else is already queued, without waiting (like nginx's
+  // multi_accept): a completion handler runs once per pass through a busy
+  // worker's queue, which alone would admit one connection per pass.
+  // False if accepting must pause (out of descriptors).
+  bool drain_backlog();
+  bool is_out_of_descriptors(const boost::system::error_code& ec) const;
   void on_out_of_descriptors(const boost::system::error_code& ec);
   void reopen_reserve();
 

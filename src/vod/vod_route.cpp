@@ -5,7 +5,11 @@
 
 #include <fmt/format.h>
 
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -13,6 +17,8 @@
 #include "core/metrics.h"
 #include "vod/file_sender.h"
 #include "vod/http_range.h"
+#include "vod/mp4_index_cache.h"
+#include "media/mp4_clip.h"
 #include "vod/mime_type.h"
 #include "vod/vod_path.h"
 
@@ -43,6 +49,48 @@ awaitable<void> send_text(net::HttpConnection& connection, const net::HttpReques
   co_await connection.send(std::move(res));
 }
 
+bool is_mp4_family(std::string_view path) {
+  const std::string_view type = mime_type_for(path);
+  return type == "video/mp4" || type == "audio/mp4" || type == "video/quicktime" ||
+         type == "video/3gpp";
+}
+
+// ?start=S&end=E&exact=1 (seconds, decimals). nullopt: no seek asked.
+// Errors: a value that is not a finite non-negative number.
+Result<std::optional<media::Mp4ClipRequest>> parse_seek(std::string_view query) {
+  std::optional<media::Mp4ClipRequest> request;
+  auto number = [](std::string_view text) -> std::optional<double> {
+    if (text.empty() || text.size() > 32) return std::nullopt;
+    std::string copy(text);
+    char* end = nullptr;
+    const double value = std::strtod(copy.c_str(), &end);
+    if (end != copy.c_str() + copy.size() || !std::isfinite(value) || value < 0) return std::nullopt;
+    return value;
+  };
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    const size_t eq = pair.find('=');
+    const std::string_view name = pair.substr(0, eq);
+    const std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+    if (name == "start" || name == "end") {
+      auto seconds = number(value);
+      if (!seconds) return make_error("{} must be seconds (a non-negative number)", name);
+      if (!request) request.emplace();
+      if (name == "start") request->start_s = *seconds;
+      if (name == "end") request->end_s = *seconds;
+    } else if (name == "exact") {
+      if (!request) request.emplace();
+      request->exact_start = value == "1" || value == "true";
+    }
+  }
+  if (request && request->end_s && *request->end_s <= request->start_s) {
+    return make_error("end must be after start");
+  }
+  return request;
+}
+
 }  // namespace
 
 Result<net::HttpRoute> make_vod_route(const VodSettings& settings) {
@@ -51,8 +99,9 @@ Result<net::HttpRoute> make_vod_route(const VodSettings& settings) {
     return make_error("vod.root '{}': {}", settings.root, std::strerror(errno));
   }
   auto root_fd = std::make_shared<Fd>(root);
+  auto index_cache = std::make_shared<Mp4IndexCache>(settings.index_cache_bytes);
   return net::HttpRoute(
-      [root_fd, settings](net::HttpConnection& connection,
+      [root_fd, settings, index_cache](net::HttpConnection& connection,
                           net::HttpRequest& request) -> awaitable<net::HttpOutcome> {
         static Counter& served = Metrics::global().counter("cascade_vod_requests_total");
         static Counter& refused = Metrics::global().counter("cascade_vod_refused_total");
@@ -109,6 +158,59 @@ Result<net::HttpRoute> make_vod_route(const VodSettings& settings) {
         if (not_modified) {
           co_await connection.send(request, std::move(header), SharedBytes{});
           co_return net::HttpOutcome::kResponded;
+        }
+
+        // MP4 time seek: a self-contained MP4 made of a rebuilt head and
+        // ranges of the file (Range headers are not applied to clips).
+        const size_t question = target.find('?');
+        if (question != std::string_view::npos && is_mp4_family(relative.value())) {
+          auto seek = parse_seek(target.substr(question + 1));
+          if (!seek) {
+            const std::string message = "bad seek: " + seek.error().message + "\n";
+            co_await send_text(connection, request, http::status::bad_request, message);
+            co_return net::HttpOutcome::kResponded;
+          }
+          if (*seek) {
+            const FileIdentity id{file.device, file.inode, file.size, file.mtime_s};
+            auto index = index_cache->get(file_fd.fd, id);
+            if (!index && index.error().message == "fragmented MP4") {
+              // Fragmented MP4 is served whole, by byte ranges.
+            } else if (!index) {
+              logger().warn("[{}] {}: cannot seek: {}", connection.peer(), path,
+                            index.error().message);
+              const std::string message = "cannot seek in this file: " + index.error().message + "\n";
+              co_await send_text(connection, request, http::status::unprocessable_entity, message);
+              co_return net::HttpOutcome::kResponded;
+            } else {
+              auto clip = media::build_mp4_clip(*index.value(), **seek);
+              if (!clip) {
+                const std::string message = "bad seek: " + clip.error().message + "\n";
+                co_await send_text(connection, request, http::status::range_not_satisfiable,
+                                   message);
+                co_return net::HttpOutcome::kResponded;
+              }
+              header.set(http::field::etag,
+                         fmt::format("\"{:x}-{:x}-{:x}-{}\"", file.inode, file.size, file.mtime_s,
+                                     std::hash<std::string_view>()(target.substr(question))));
+              header.erase(http::field::accept_ranges);
+              co_await connection.send_header(request, std::move(header), clip->total_size);
+              if (request.method() == http::verb::head) co_return net::HttpOutcome::kResponded;
+              const SharedBytes head = clip->head;
+              co_await boost::asio::async_write(
+                  connection.stream(), boost::asio::buffer(head.data(), head.size()),
+                  boost::asio::use_awaitable);
+              for (const media::FileRange& piece : clip->ranges) {
+                Status sent = co_await send_file_range(connection.socket(), file_fd.fd,
+                                                       piece.offset, piece.length,
+                                                       settings.stall_timeout_ms);
+                if (!sent) {
+                  logger().info("[{}] {}: {}", connection.peer(), path, sent.error().message);
+                  co_return net::HttpOutcome::kClose;
+                }
+              }
+              co_return net::HttpOutcome::kResponded;
+            }
+          }
         }
 
         ByteRange range{0, file.size == 0 ? 0 : file.size - 1};

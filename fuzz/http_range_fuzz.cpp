@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "net/http_date.h"
 #include "vod/http_range.h"
 #include "vod/vod_path.h"
 
@@ -25,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   (void)if_none_match(text, "\"1-2-3\"");
   (void)if_range_allows(text, "\"1-2-3\"", "Sun, 06 Nov 1994 08:49:37 GMT");
-  if (auto date = parse_http_date(text)) (void)format_http_date(*date);
+  if (auto date = cascade::net::parse_http_date(text)) (void)cascade::net::format_http_date(*date);
   if (auto path = relative_path_from_url(text)) {
     const std::string& p = path.value();
     if (p.empty() || p.front() == '/' || p.find('\0') != std::string::npos ||

@@ -204,30 +204,4 @@ awaitable<void> HttpServer::run(HttpConnection& connection) {
   connection.socket().close(ignored);
 }
 
-bool percent_decode(std::string_view in, std::string& out) {
-  out.clear();
-  out.reserve(in.size());
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out.push_back(in[i]);
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    int hi = hex(in[i + 1]);
-    int lo = hex(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    char c = static_cast<char>(hi * 16 + lo);
-    if (c == '\0') return false;
-    out.push_back(c);
-    i += 2;
-  }
-  return true;
-}
-
 }  // namespace cascade::net

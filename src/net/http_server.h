@@ -99,7 +99,5 @@ class HttpServer {
   HttpLimits limits_;
 };
 
-// Percent-decodes a URL path; fails on malformed escapes or a decoded NUL.
-bool percent_decode(std::string_view in, std::string& out);
 
 }  // namespace cascade::net

@@ -1,5 +1,7 @@
 #include "vod/http_range.h"
 
+#include "net/http_date.h"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -83,29 +85,9 @@ bool if_range_allows(std::string_view header, std::string_view etag,
   if (header.empty()) return true;
   if (header.starts_with("\"")) return header == etag;  // strong comparison (13.1.5)
   if (header.starts_with("W/")) return false;            // weak validators never match
-  auto date = parse_http_date(header);
-  auto ours = parse_http_date(last_modified);
+  auto date = net::parse_http_date(header);
+  auto ours = net::parse_http_date(last_modified);
   return date && ours && *date == *ours;
-}
-
-std::string format_http_date(int64_t unix_s) {
-  std::time_t t = static_cast<std::time_t>(unix_s);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char buffer[40];
-  std::strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S GMT", &utc);
-  return buffer;
-}
-
-std::optional<int64_t> parse_http_date(std::string_view text) {
-  // IMF-fixdate only: "Sun, 06 Nov 1994 08:49:37 GMT" (29 characters).
-  text = trim(text);
-  if (text.size() != 29 || !text.ends_with(" GMT")) return std::nullopt;
-  std::tm tm{};
-  std::string copy(text);
-  const char* end = strptime(copy.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (end == nullptr || *end != '\0') return std::nullopt;
-  return static_cast<int64_t>(timegm(&tm));
 }
 
 }  // namespace cascade::vod

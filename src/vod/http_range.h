@@ -36,8 +36,4 @@ bool if_none_match(std::string_view header, std::string_view etag);
 bool if_range_allows(std::string_view header, std::string_view etag,
                      std::string_view last_modified);
 
-// RFC 9110 5.6.7 IMF-fixdate, and its parse (nullopt if not one).
-std::string format_http_date(int64_t unix_s);
-std::optional<int64_t> parse_http_date(std::string_view text);
-
 }  // namespace cascade::vod

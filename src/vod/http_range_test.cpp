@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "media/test_corpus.h"
+#include "net/http_date.h"
 
 namespace cascade::vod {
 namespace {
@@ -64,7 +65,7 @@ TEST(Conditional, IfNoneMatch) {
 }
 
 TEST(Conditional, IfRange) {
-  const std::string date = format_http_date(784111777);
+  const std::string date = net::format_http_date(784111777);
   EXPECT_EQ(date, "Sun, 06 Nov 1994 08:49:37 GMT");
   EXPECT_TRUE(if_range_allows("", "\"e\"", date));
   EXPECT_TRUE(if_range_allows("\"e\"", "\"e\"", date));
@@ -76,10 +77,10 @@ TEST(Conditional, IfRange) {
 }
 
 TEST(Conditional, HttpDates) {
-  EXPECT_EQ(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), 784111777);
-  EXPECT_FALSE(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"));  // RFC 850 form: not ours
-  EXPECT_FALSE(parse_http_date("Sun, 06 Nov 1994 08:49:37 UTC"));
-  EXPECT_FALSE(parse_http_date(""));
+  EXPECT_EQ(net::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), 784111777);
+  EXPECT_FALSE(net::parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"));  // RFC 850 form: not ours
+  EXPECT_FALSE(net::parse_http_date("Sun, 06 Nov 1994 08:49:37 UTC"));
+  EXPECT_FALSE(net::parse_http_date(""));
 }
 
 }  // namespace

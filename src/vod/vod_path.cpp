@@ -9,33 +9,17 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/percent_encoding.h"
+
 namespace cascade::vod {
 
 Result<std::string> relative_path_from_url(std::string_view url_path) {
   if (url_path.empty()) return make_error("empty path");
   if (url_path.size() > 4096) return make_error("path too long");
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
   std::string out;
-  out.reserve(url_path.size());
-  for (size_t i = 0; i < url_path.size(); ++i) {
-    char c = url_path[i];
-    if (c == '%') {
-      if (i + 2 >= url_path.size()) return make_error("bad percent-escape");
-      const int hi = hex(url_path[i + 1]);
-      const int lo = hex(url_path[i + 2]);
-      if (hi < 0 || lo < 0) return make_error("bad percent-escape");
-      c = static_cast<char>(hi * 16 + lo);
-      i += 2;
-    }
-    if (c == '\0') return make_error("NUL in path");
-    if (c == '\\') return make_error("backslash in path");
-    out.push_back(c);
-  }
+  if (!percent_decode(url_path, out)) return make_error("bad percent-escape or NUL in path");
+  if (out.find('\\') != std::string::npos) return make_error("backslash in path");
+  if (out.empty()) return make_error("empty path");
   if (out.front() == '/') return make_error("absolute path");
   // Every segment is a plain name: no empty, "." or ".." segment, decoded.
   size_t start = 0;

@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "vod/file_sender.h"
+#include "net/http_date.h"
 #include "vod/http_range.h"
 #include "vod/mp4_index_cache.h"
 #include "media/mp4_clip.h"
@@ -139,12 +140,12 @@ Result<net::HttpRoute> make_vod_route(const VodSettings& settings) {
         // RFC 9110 8.8: validators. The ETag changes whenever the file does.
         const std::string etag =
             fmt::format("\"{:x}-{:x}-{:x}\"", file.inode, file.size, file.mtime_s);
-        const std::string last_modified = format_http_date(file.mtime_s);
+        const std::string last_modified = net::format_http_date(file.mtime_s);
         const auto if_none = request[http::field::if_none_match];
         bool not_modified = !if_none.empty() && if_none_match(if_none, etag);
         if (if_none.empty()) {
           // 13.1.3: If-Modified-Since only without If-None-Match.
-          if (auto since = parse_http_date(request[http::field::if_modified_since])) {
+          if (auto since = net::parse_http_date(request[http::field::if_modified_since])) {
             not_modified = file.mtime_s <= *since;
           }
         }

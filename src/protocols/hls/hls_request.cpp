@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "core/percent_encoding.h"
+
 namespace cascade::hls {
 namespace {
 
@@ -9,29 +11,8 @@ namespace {
 // escaped), on an escaped '/', and on the dot-segments "." and ".." (RFC
 // 3986 3.3), raw or escaped.
 bool decode_segment(std::string_view in, std::string& out) {
-  out.clear();
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      if (in[i] == '\0') return false;
-      out.push_back(in[i]);
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    const int hi = hex(in[i + 1]);
-    const int lo = hex(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    const char c = static_cast<char>(hi * 16 + lo);
-    if (c == '\0' || c == '/') return false;
-    out.push_back(c);
-    i += 2;
-  }
-  return !out.empty() && out != "." && out != "..";
+  if (!percent_decode(in, out)) return false;
+  return !out.empty() && out.find('/') == std::string::npos && out != "." && out != "..";
 }
 
 template <typename T>

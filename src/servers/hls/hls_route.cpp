@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "live/stream_key.h"
+#include "net/http_date.h"
 #include "protocols/hls/hls_request.h"
 
 namespace cascade::servers {
@@ -143,7 +144,7 @@ net::HttpRoute make_hls_route(HlsRegistry& registry) {
         served.content_type);
     header.set(http::field::cache_control, reply.blocking ? "no-store" : served.cache_control);
     header.set(http::field::etag, served.etag);
-    header.set(http::field::last_modified, http_date(served.modified_unix_s));
+    header.set(http::field::last_modified, net::format_http_date(served.modified_unix_s));
     // Arguments of co_await are plain locals: GCC 12 destroys some
     // temporaries in a co_await full-expression twice.
     SharedBytes body;

@@ -2,18 +2,10 @@
 
 #include <fmt/format.h>
 
-#include <ctime>
+
+#include "net/http_date.h"
 
 namespace cascade::servers {
-
-std::string http_date(int64_t unix_s) {
-  std::time_t t = static_cast<std::time_t>(unix_s);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char buffer[40];
-  std::strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S GMT", &utc);
-  return buffer;
-}
 
 namespace {
 
@@ -24,7 +16,7 @@ SharedBytes render_head(const Served& s, std::string_view cache_control,
   if (!cors_origin.empty()) head += fmt::format("Access-Control-Allow-Origin: {}\r\n", cors_origin);
   head += fmt::format("Cache-Control: {}\r\nETag: {}\r\nLast-Modified: {}\r\n"
                       "Content-Length: {}\r\n\r\n",
-                      cache_control, s.etag, http_date(s.modified_unix_s), s.body.size());
+                      cache_control, s.etag, net::format_http_date(s.modified_unix_s), s.body.size());
   return SharedBytes::copy_of(head);
 }
 

@@ -33,7 +33,4 @@ ServedPtr make_served(SharedBytes body, std::string_view content_type,
                       std::string_view cors_origin,
                       std::string_view blocking_cache_control = {});
 
-// RFC 9110 5.6.7 IMF-fixdate.
-std::string http_date(int64_t unix_s);
-
 }  // namespace cascade::servers

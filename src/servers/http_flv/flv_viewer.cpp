@@ -6,6 +6,7 @@
 #include <boost/asio/write.hpp>
 
 #include "core/log.h"
+#include "core/percent_encoding.h"
 #include "core/metrics.h"
 #include "live/stream_key.h"
 #include "media/flv.h"
@@ -29,8 +30,8 @@ std::optional<std::string> key_from_target(std::string_view target) {
   auto slash = path.find('/');
   if (slash == std::string_view::npos) return std::nullopt;
   std::string app, stream;
-  if (!net::percent_decode(path.substr(0, slash), app) ||
-      !net::percent_decode(path.substr(slash + 1), stream)) {
+  if (!percent_decode(path.substr(0, slash), app) ||
+      !percent_decode(path.substr(slash + 1), stream)) {
     return std::nullopt;
   }
   auto key = live::make_stream_key(app, stream);

@@ -86,11 +86,19 @@ def assert_plays(page: Page, mode: str, record_property: Any) -> None:
     wait_ready(page, mode)
     samples = measure(page, WINDOW_S)
     first, last = samples[0], samples[-1]
+    retried = ""
+    if last["currentTime"] - first["currentTime"] < MIN_ADVANCE_S:
+        # One stall in a shared CI machine's headless browser is tolerated
+        # once, and reported: playback must then advance over a fresh window.
+        retried = (f" (first window advanced only "
+                   f"{last['currentTime'] - first['currentTime']:.2f} s; measured again)")
+        samples = measure(page, WINDOW_S)
+        first, last = samples[0], samples[-1]
     wall = last["wall"] - first["wall"]
     advanced = last["currentTime"] - first["currentTime"]
     latencies = [s["latencySeconds"] for s in samples if s["latencySeconds"] is not None]
     sources = sorted({s["latencySource"] for s in samples if s["latencySource"]})
-    summary = (f"{mode}: media advanced {advanced:.2f} s in {wall:.2f} s of wall time; "
+    summary = (f"{mode}: media advanced {advanced:.2f} s in {wall:.2f} s of wall time{retried}; "
                f"stalls {last['stalls']}; latency ({', '.join(sources) or 'none'}) ")
     if latencies:
         summary += (f"median {statistics.median(latencies):.3f} s, min {min(latencies):.3f} s, "

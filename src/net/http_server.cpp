@@ -1,12 +1,11 @@
 #include "net/http_server.h"
 
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-
-#include <array>
 
 #include "core/log.h"
 #include "core/metrics.h"
@@ -30,12 +29,7 @@ HttpConnection::HttpConnection(boost::asio::ip::tcp::socket socket, size_t worke
 
 HttpResponse HttpConnection::response(const HttpRequest& request, http::status status,
                                       std::string_view content_type, std::string body) const {
-  HttpResponse res{status, request.version()};
-  res.set(http::field::server, "cascade");
-  if (!content_type.empty()) res.set(http::field::content_type, content_type);
-  if (!limits_.cors_origin.empty()) {
-    res.set(http::field::access_control_allow_origin, limits_.cors_origin);
-  }
+  HttpResponse res{header(request, status, content_type)};
   res.keep_alive(request.keep_alive());
   res.body() = std::move(body);
   res.prepare_payload();
@@ -119,6 +113,13 @@ awaitable<void> HttpConnection::send_header(const HttpRequest& request, HttpResp
   co_await boost::asio::async_write(stream_, boost::asio::buffer(head), use_awaitable);
 }
 
+awaitable<void> HttpConnection::send_text(const HttpRequest& request, http::status status,
+                                          std::string_view text, std::string_view cache_control) {
+  auto res = response(request, status, "text/plain", std::string(text));
+  if (!cache_control.empty()) res.set(http::field::cache_control, cache_control);
+  co_await send(std::move(res));
+}
+
 awaitable<void> HttpConnection::send(HttpResponse response) {
   stream_.expires_after(std::chrono::milliseconds(limits_.request_timeout_ms));
   co_await http::async_write(stream_, response, use_awaitable);
@@ -135,8 +136,7 @@ void HttpServer::serve(boost::asio::ip::tcp::socket socket, size_t worker) {
   auto executor = socket.get_executor();
   auto connection = std::make_shared<HttpConnection>(std::move(socket), worker, limits_);
   boost::asio::co_spawn(
-      executor,
-      [this, connection]() -> awaitable<void> { co_await run(*connection); },
+      executor, [this, connection]() -> awaitable<void> { co_await run(*connection); },
       [connection](std::exception_ptr error) {
         if (!error) return;
         try {
@@ -158,8 +158,8 @@ awaitable<void> HttpServer::run(HttpConnection& connection) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(limits_.max_header_bytes);
     parser.body_limit(limits_.max_body_bytes);
-    connection.stream().expires_after(std::chrono::milliseconds(
-        first ? limits_.request_timeout_ms : limits_.idle_timeout_ms));
+    connection.stream().expires_after(
+        std::chrono::milliseconds(first ? limits_.request_timeout_ms : limits_.idle_timeout_ms));
     first = false;
     boost::system::error_code ec;
     co_await http::async_read(connection.stream(), buffer, parser,
@@ -193,8 +193,7 @@ awaitable<void> HttpServer::run(HttpConnection& connection) {
     }
     if (outcome == HttpOutcome::kClose) break;
     if (outcome == HttpOutcome::kNotMine) {
-      auto res = connection.response(request, http::status::not_found, "text/plain",
-                                     "not found\n");
+      auto res = connection.response(request, http::status::not_found, "text/plain", "not found\n");
       co_await connection.send(std::move(res));
     }
     if (!request.keep_alive()) break;

@@ -53,6 +53,12 @@ class HttpConnection {
   HttpResponse response(const HttpRequest& request, http::status status,
                         std::string_view content_type, std::string body) const;
   boost::asio::awaitable<void> send(HttpResponse response);
+  // A short text/plain answer (errors, 404s), with Cache-Control if given.
+  // Pass string literals or named strings: GCC 12 destroys some temporaries
+  // in a co_await full-expression twice.
+  boost::asio::awaitable<void> send_text(const HttpRequest& request, http::status status,
+                                         std::string_view text,
+                                         std::string_view cache_control = {});
 
   // The same common headers, for a response whose body is shared bytes.
   HttpResponseHeader header(const HttpRequest& request, http::status status,
@@ -83,8 +89,7 @@ enum class HttpOutcome {
   kResponded,  // a response was sent; keep-alive may continue
   kClose,      // the route finished with the connection
 };
-using HttpRoute =
-    std::function<boost::asio::awaitable<HttpOutcome>(HttpConnection&, HttpRequest&)>;
+using HttpRoute = std::function<boost::asio::awaitable<HttpOutcome>(HttpConnection&, HttpRequest&)>;
 
 class HttpServer {
  public:
@@ -98,6 +103,5 @@ class HttpServer {
   std::vector<HttpRoute> routes_;
   HttpLimits limits_;
 };
-
 
 }  // namespace cascade::net

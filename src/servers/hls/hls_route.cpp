@@ -3,7 +3,6 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
-#include <ctime>
 
 #include "core/log.h"
 #include "core/metrics.h"
@@ -18,15 +17,6 @@ using boost::asio::use_awaitable;
 namespace http = net::http;
 
 namespace {
-
-// Callers pass string literals or named strings, never temporaries: GCC 12
-// destroys some temporaries in a co_await full-expression twice.
-awaitable<void> send_text(net::HttpConnection& connection, const net::HttpRequest& request,
-                          http::status status, const char* cache_control, std::string_view text) {
-  auto res = connection.response(request, status, "text/plain", std::string(text));
-  if (*cache_control) res.set(http::field::cache_control, cache_control);
-  co_await connection.send(std::move(res));
-}
 
 struct Counters {
   Counter& playlists = Metrics::global().counter("cascade_hls_playlist_requests_total");
@@ -60,22 +50,22 @@ net::HttpRoute make_hls_route(HlsRegistry& registry) {
     (hls::is_playlist(target->resource) ? c.playlists : c.media).inc();
 
     if (request.method() != http::verb::get && request.method() != http::verb::head) {
-      co_await send_text(connection, request, http::status::method_not_allowed, "",
-                         "method not allowed\n");
+      co_await connection.send_text(request, http::status::method_not_allowed,
+                                    "method not allowed\n", "");
       co_return net::HttpOutcome::kResponded;
     }
     auto directives = hls::parse_delivery_directives(query);
     if (!directives) {
       c.bad.inc();
       const std::string message = directives.error().message + "\n";
-      co_await send_text(connection, request, http::status::bad_request, "no-store", message);
+      co_await connection.send_text(request, http::status::bad_request, message, "no-store");
       co_return net::HttpOutcome::kResponded;
     }
     auto stream = registry.find(key.value());
     if (!stream) {
       c.not_found.inc();
-      co_await send_text(connection, request, http::status::not_found, "max-age=1",
-                         "no such live stream\n");
+      co_await connection.send_text(request, http::status::not_found, "no such live stream\n",
+                                    "max-age=1");
       co_return net::HttpOutcome::kResponded;
     }
 
@@ -84,14 +74,15 @@ net::HttpRoute make_hls_route(HlsRegistry& registry) {
     // Most requests are answered at once; a waiter (and its timer) is made
     // only for one that must wait, and registered by the second resolve().
     std::shared_ptr<HlsWaiter> waiter;
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(stream->wait_limit_ms());
+    std::chrono::steady_clock::time_point deadline;
     bool may_wait = true;
     HlsLookup result;
     while (true) {
       result = stream->resolve(*target, *directives, may_wait, waiter, reply, error);
       if (result != HlsLookup::kWait) break;
       if (!waiter) {
+        deadline =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(stream->wait_limit_ms());
         connection.release_read_buffer();  // held requests keep no read buffer
         waiter = std::make_shared<HlsWaiter>(
             boost::asio::steady_timer(connection.socket().get_executor()), connection.worker());
@@ -109,22 +100,23 @@ net::HttpRoute make_hls_route(HlsRegistry& registry) {
     }
 
     switch (result) {
-      case HlsLookup::kFound: break;
+      case HlsLookup::kFound:
+        break;
       case HlsLookup::kBadRequest:
         c.bad.inc();
         error += "\n";
-        co_await send_text(connection, request, http::status::bad_request, "no-store", error);
+        co_await connection.send_text(request, http::status::bad_request, error, "no-store");
         co_return net::HttpOutcome::kResponded;
       case HlsLookup::kTimedOut:
         // 8216bis 6.2.5.2: not available within three Target Durations.
         c.timed_out.inc();
-        co_await send_text(connection, request, http::status::service_unavailable, "no-store",
-                           "the requested segment or part did not arrive in time\n");
+        co_await connection.send_text(request, http::status::service_unavailable,
+                                      "the requested segment or part did not arrive in time\n",
+                                      "no-store");
         co_return net::HttpOutcome::kResponded;
       default:
         c.not_found.inc();
-        co_await send_text(connection, request, http::status::not_found, "max-age=1",
-                           "not found\n");
+        co_await connection.send_text(request, http::status::not_found, "not found\n", "max-age=1");
         co_return net::HttpOutcome::kResponded;
     }
 
@@ -140,8 +132,7 @@ net::HttpRoute make_hls_route(HlsRegistry& registry) {
     }
     const bool not_modified = !if_none_match.empty() && if_none_match == served.etag;
     auto header = connection.header(
-        request, not_modified ? http::status::not_modified : http::status::ok,
-        served.content_type);
+        request, not_modified ? http::status::not_modified : http::status::ok, served.content_type);
     header.set(http::field::cache_control, reply.blocking ? "no-store" : served.cache_control);
     header.set(http::field::etag, served.etag);
     header.set(http::field::last_modified, net::format_http_date(served.modified_unix_s));

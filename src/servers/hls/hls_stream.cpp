@@ -26,7 +26,9 @@ int64_t unix_now_s() {
       .count();
 }
 
-SharedBytes to_bytes(const std::string& text) { return SharedBytes::copy_of(text); }
+SharedBytes to_bytes(const std::string& text) {
+  return SharedBytes::copy_of(text);
+}
 
 // RFC 3986 unreserved characters pass; everything else is percent-encoded,
 // so a stream name is always a relative path segment.
@@ -57,17 +59,12 @@ int64_t HlsStream::wait_limit_ms() const {
   return 3 * target;
 }
 
-size_t HlsStream::retained_bytes() const {
-  std::lock_guard lock(mutex_);
-  return retained_bytes_;
-}
-
 // --- Producer side (home worker) ---
 
 void HlsStream::on_init(uint32_t init_id, const media::TrackSet& tracks, SharedBytes init) {
-  auto served = make_served(std::move(init), "video/mp4", kImmutable,
-                            fmt::format("\"{}-i{}\"", epoch_, init_id), unix_now_s(),
-                            settings_.cors_origin);
+  auto served =
+      make_served(std::move(init), "video/mp4", kImmutable,
+                  fmt::format("\"{}-i{}\"", epoch_, init_id), unix_now_s(), settings_.cors_origin);
   std::lock_guard lock(mutex_);
   inits_[init_id] = std::move(served);
   tracks_ = tracks;
@@ -77,7 +74,6 @@ void HlsStream::on_segment_start(const hls::SegmentStart& start) {
   std::lock_guard lock(mutex_);
   StoredSegment segment;
   segment.start = start;
-  segment.created_unix_s = unix_now_s();
   segments_.push_back(std::move(segment));
 }
 
@@ -98,12 +94,12 @@ void HlsStream::on_part(const hls::PartOut& part) {
 
 void HlsStream::on_segment_end(const hls::SegmentOut& out) {
   const int64_t now = unix_now_s();
-  auto fmp4 = make_served(out.fmp4, "video/iso.segment", kImmutable,
-                          fmt::format("\"{}-s{}\"", epoch_, out.start.msn), now,
-                          settings_.cors_origin);
-  auto ts = make_served(out.ts, "video/mp2t", kImmutable,
-                        fmt::format("\"{}-t{}\"", epoch_, out.start.msn), now,
-                        settings_.cors_origin);
+  auto fmp4 =
+      make_served(out.fmp4, "video/iso.segment", kImmutable,
+                  fmt::format("\"{}-s{}\"", epoch_, out.start.msn), now, settings_.cors_origin);
+  auto ts =
+      make_served(out.ts, "video/mp2t", kImmutable,
+                  fmt::format("\"{}-t{}\"", epoch_, out.start.msn), now, settings_.cors_origin);
   {
     std::lock_guard lock(mutex_);
     StoredSegment* open = open_segment();
@@ -111,12 +107,9 @@ void HlsStream::on_segment_end(const hls::SegmentOut& out) {
     open->complete = true;
     open->duration_ms = out.duration_ms;
     open->video_frames = out.video_frames;
-    open->fmp4 = out.fmp4;
-    open->ts = out.ts;
-    open->fmp4_served = std::move(fmp4);
-    open->ts_served = std::move(ts);
-    open->created_unix_s = now;
-    retained_bytes_ += out.fmp4.size() + out.ts.size();
+    open->fmp4 = std::move(fmp4);
+    open->ts = std::move(ts);
+    retained_bytes_ += open->bytes();
     target_duration_s_ = out.target_duration_s;
     trim();
     render_segment_update();
@@ -189,7 +182,7 @@ void HlsStream::trim() {
   while (!segments_.empty() && droppable()) {
     StoredSegment& front = segments_.front();
     if (front.start.discontinuity) ++discontinuities_dropped_;
-    retained_bytes_ -= front.fmp4.size() + front.ts.size();
+    retained_bytes_ -= front.bytes();
     for (const StoredPart& part : front.parts) retained_bytes_ -= part.part.bytes.size();
     duration -= front.duration_ms;
     --complete;
@@ -244,9 +237,9 @@ hls::MediaPlaylist HlsStream::build_model(bool fmp4, bool dvr) const {
     if (fmp4) entry.map_uri = fmt::format("{}/init{}.mp4", epoch_, s.start.init_id);
     if (low_latency) {
       for (const StoredPart& p : s.parts) {
-        entry.parts.push_back(hls::PartEntry{
-            p.part.duration_ms, p.part.independent,
-            fmt::format("{}/p{}.{}.m4s", epoch_, p.part.msn, p.part.index)});
+        entry.parts.push_back(
+            hls::PartEntry{p.part.duration_ms, p.part.independent,
+                           fmt::format("{}/p{}.{}.m4s", epoch_, p.part.msn, p.part.index)});
       }
     }
     model.segments.push_back(std::move(entry));
@@ -305,7 +298,7 @@ void HlsStream::render_segment_update() {
     if (!it->complete || it->duration_ms <= 0) continue;
     if (!newest) newest = &*it;
     ++counted;
-    const uint64_t size = std::max(it->fmp4.size(), it->ts.size());
+    const uint64_t size = std::max(it->fmp4->body.size(), it->ts->body.size());
     variant.bandwidth = std::max<uint64_t>(variant.bandwidth, size * 8000 / it->duration_ms);
     total_bytes += size;
     total_ms += it->duration_ms;
@@ -367,8 +360,8 @@ HlsStream::Rendered HlsStream::render_playlist(const std::string& text, MediaTim
   ++render_version_;
   // A blocking response answers one client's one question: no-store.
   return make_served(to_bytes(text), kPlaylistType, cache_control,
-                     fmt::format("\"{}-{}\"", epoch_, render_version_), now,
-                     settings_.cors_origin, "no-store");
+                     fmt::format("\"{}-{}\"", epoch_, render_version_), now, settings_.cors_origin,
+                     "no-store");
 }
 
 HlsLookup HlsStream::resolve(const hls::HlsTarget& target,
@@ -392,22 +385,21 @@ HlsLookup HlsStream::resolve_playlist(const hls::HlsTarget& target,
     // Nothing to list yet: a stream that has just started.
     return may_wait && !ended_ ? HlsLookup::kWait : HlsLookup::kMissing;
   }
-  const bool dvr = target.resource == Resource::kFmp4DvrPlaylist ||
-                   target.resource == Resource::kTsDvrPlaylist;
+  const bool dvr =
+      target.resource == Resource::kFmp4DvrPlaylist || target.resource == Resource::kTsDvrPlaylist;
   if (target.resource == Resource::kMaster) {
     if (!master_) return HlsLookup::kMissing;
     reply.served = master_;
     return HlsLookup::kFound;
   }
   if (dvr && settings_.dvr_window_s == 0) return HlsLookup::kMissing;
-  const bool low_latency =
-      target.resource == Resource::kFmp4Playlist && settings_.low_latency;
+  const bool low_latency = target.resource == Resource::kFmp4Playlist && settings_.low_latency;
 
   // Blocking playlist reload (8216bis 6.2.5.2).
   if (d.msn) {
     if (*d.msn > *last_complete + 2) {
-      error = fmt::format("_HLS_msn={} is more than two segments ahead of {}", *d.msn,
-                          *last_complete);
+      error =
+          fmt::format("_HLS_msn={} is more than two segments ahead of {}", *d.msn, *last_complete);
       return HlsLookup::kBadRequest;
     }
     bool satisfied = ended_;
@@ -415,13 +407,14 @@ HlsLookup HlsStream::resolve_playlist(const hls::HlsTarget& target,
       const auto newest = last_part();
       // Advance Part Limit: 3 / PART-TARGET (in seconds) if below one second, else 3.
       const MediaTimeMs part_target = settings_.segmenter.part_target_ms;
-      const uint64_t limit = part_target < 1000 ? uint64_t(3000 / std::max<MediaTimeMs>(1, part_target)) : 3;
+      const uint64_t limit =
+          part_target < 1000 ? uint64_t(3000 / std::max<MediaTimeMs>(1, part_target)) : 3;
       if (newest && *d.msn == newest->first && *d.part > newest->second + limit) {
         error = fmt::format("_HLS_part={} is more than {} parts ahead", *d.part, limit);
         return HlsLookup::kBadRequest;
       }
-      if (newest && (newest->first > *d.msn ||
-                     (newest->first == *d.msn && newest->second >= *d.part))) {
+      if (newest &&
+          (newest->first > *d.msn || (newest->first == *d.msn && newest->second >= *d.part))) {
         satisfied = true;
       }
     } else if (*d.msn <= *last_complete) {
@@ -439,10 +432,17 @@ HlsLookup HlsStream::resolve_playlist(const hls::HlsTarget& target,
         rendered = &fmp4_live_;
       }
       break;
-    case Resource::kTsPlaylist: rendered = &ts_live_; break;
-    case Resource::kFmp4DvrPlaylist: rendered = &fmp4_dvr_; break;
-    case Resource::kTsDvrPlaylist: rendered = &ts_dvr_; break;
-    default: return HlsLookup::kMissing;
+    case Resource::kTsPlaylist:
+      rendered = &ts_live_;
+      break;
+    case Resource::kFmp4DvrPlaylist:
+      rendered = &fmp4_dvr_;
+      break;
+    case Resource::kTsDvrPlaylist:
+      rendered = &ts_dvr_;
+      break;
+    default:
+      return HlsLookup::kMissing;
   }
   if (!*rendered) return HlsLookup::kMissing;
   reply.served = *rendered;
@@ -456,7 +456,8 @@ bool HlsStream::about_to_exist(const hls::HlsTarget& target) const {
   if (!segments_.empty() && !segments_.back().complete) current = segments_.back().start.msn;
   if (target.resource == hls::Resource::kPart) {
     size_t published = 0;
-    if (const StoredSegment* s = find_segment(current); s && !s->complete) published = s->parts.size();
+    if (const StoredSegment* s = find_segment(current); s && !s->complete)
+      published = s->parts.size();
     if (target.number == current) return target.part <= published + 2;
     return target.number == current + 1 && target.part <= 2;
   }
@@ -479,8 +480,7 @@ HlsLookup HlsStream::resolve_media(const hls::HlsTarget& target, bool may_wait, 
       return HlsLookup::kFound;
     }
   } else if (segment && segment->complete) {
-    reply.served =
-        target.resource == Resource::kTsSegment ? segment->ts_served : segment->fmp4_served;
+    reply.served = target.resource == Resource::kTsSegment ? segment->ts : segment->fmp4;
     return HlsLookup::kFound;
   }
   // 8216bis 6.2.6: a request for a part or segment that is about to exist

@@ -73,9 +73,6 @@ class HlsStream : public hls::SegmenterSink {
   void on_segment_end(const hls::SegmentOut& segment) override;
   void end();  // the stream ended: EXT-X-ENDLIST, wake everyone
 
-  // For stats and tests.
-  size_t retained_bytes() const;
-
  private:
   struct StoredPart {
     hls::PartOut part;
@@ -87,9 +84,9 @@ class HlsStream : public hls::SegmenterSink {
     bool complete = false;
     uint32_t video_frames = 0;
     std::vector<StoredPart> parts;
-    SharedBytes fmp4, ts;
-    ServedPtr fmp4_served, ts_served;
-    int64_t created_unix_s = 0;
+    ServedPtr fmp4, ts;  // set once complete
+    // Bytes held for the whole segment in both formats.
+    size_t bytes() const { return fmp4 ? fmp4->body.size() + ts->body.size() : 0; }
   };
   // A rendered playlist (null until the first render).
   using Rendered = ServedPtr;

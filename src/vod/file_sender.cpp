@@ -35,9 +35,9 @@ awaitable<Status> send_file_range(boost::asio::ip::tcp::socket& socket, int fd, 
     }
     boost::asio::steady_timer timer(socket.get_executor(),
                                     std::chrono::milliseconds(stall_timeout_ms));
-    auto ready = co_await (socket.async_wait(boost::asio::ip::tcp::socket::wait_write,
-                                             use_awaitable) ||
-                           timer.async_wait(use_awaitable));
+    auto ready =
+        co_await (socket.async_wait(boost::asio::ip::tcp::socket::wait_write, use_awaitable) ||
+                  timer.async_wait(use_awaitable));
     if (ready.index() == 1) co_return make_error("the client stopped reading");
   }
   co_return Status{};

@@ -1,12 +1,12 @@
 #include "vod/http_range.h"
 
-#include "net/http_date.h"
-
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <ctime>
 #include <string>
+
+#include "net/http_date.h"
 
 namespace cascade::vod {
 namespace {
@@ -84,7 +84,7 @@ bool if_range_allows(std::string_view header, std::string_view etag,
   header = trim(header);
   if (header.empty()) return true;
   if (header.starts_with("\"")) return header == etag;  // strong comparison (13.1.5)
-  if (header.starts_with("W/")) return false;            // weak validators never match
+  if (header.starts_with("W/")) return false;           // weak validators never match
   auto date = net::parse_http_date(header);
   auto ours = net::parse_http_date(last_modified);
   return date && ours && *date == *ours;

@@ -51,8 +51,8 @@ INSTANTIATE_TEST_SUITE_P(
         RangeCase{"junk", "bytes=a-b", 100, RangeResult::kNone},
         RangeCase{"negative", "bytes=-1-5", 100, RangeResult::kNone},
         RangeCase{"overflow", "bytes=99999999999999999999-", 100, RangeResult::kNone},
-        RangeCase{"huge_file", "bytes=5000000000-5000000009", 6000000000,
-                  RangeResult::kSatisfiable, 5000000000, 5000000009}),
+        RangeCase{"huge_file", "bytes=5000000000-5000000009", 6000000000, RangeResult::kSatisfiable,
+                  5000000000, 5000000009}),
     [](const auto& p) { return std::string(p.param.name); });
 
 TEST(Conditional, IfNoneMatch) {

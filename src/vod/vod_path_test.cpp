@@ -13,9 +13,9 @@ namespace {
 TEST(VodPath, RelativePathFromUrl) {
   EXPECT_EQ(relative_path_from_url("movie.mp4").value(), "movie.mp4");
   EXPECT_EQ(relative_path_from_url("a/b%20c.mp4").value(), "a/b c.mp4");
-  for (const char* bad : {"", "/etc/passwd", "..", "../x", "a/../../x", "a/./b", "a//b", "a/",
-                          "%2e%2e/x", "%2E%2E%2Fx", "a%2F..%2F..%2Fx", "x%00.mp4", "a\\..\\b",
-                          "bad%zz", "trail%2"}) {
+  for (const char* bad :
+       {"", "/etc/passwd", "..", "../x", "a/../../x", "a/./b", "a//b", "a/", "%2e%2e/x",
+        "%2E%2E%2Fx", "a%2F..%2F..%2Fx", "x%00.mp4", "a\\..\\b", "bad%zz", "trail%2"}) {
     EXPECT_FALSE(relative_path_from_url(bad).ok()) << bad;
   }
 }

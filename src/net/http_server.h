@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/memfd_store.h"
+#include "core/result.h"
 #include "core/shared_bytes.h"
 
 namespace cascade::net {
@@ -70,6 +72,13 @@ class HttpConnection {
   // Sends a complete prepared response head (status line to the blank line)
   // and its body in one gathered write. For HTTP/1.1 keep-alive GETs.
   boost::asio::awaitable<void> send_prepared(SharedBytes head, SharedBytes body);
+  // The same with the body in a memory file (core/memfd_store.h), sent by
+  // sendfile. Errors: the peer stalled or went away mid-body (the
+  // connection cannot be reused).
+  boost::asio::awaitable<Status> send_prepared(SharedBytes head, FileSlice body);
+  // Sends a body of `content_length` bytes from a file slice after
+  // send_header(); nothing for HEAD. Errors as above.
+  boost::asio::awaitable<Status> send_body(const FileSlice& body);
   // Sends only `header`, with Content-Length `content_length`; the caller
   // writes the body itself (a file by sendfile). Not for HEAD bodies: the
   // caller sends none.

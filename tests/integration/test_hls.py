@@ -5,6 +5,8 @@ when the part exists, delta updates, cache headers, discontinuities."""
 from __future__ import annotations
 
 import http.client
+import os
+import socket
 import subprocess
 import threading
 import time
@@ -202,8 +204,19 @@ def test_cache_headers_etags_and_not_found(cascade, procs, media) -> None:
     assert int(headers["content-length"]) == len(body)
     status, h304, body304 = get(server, seg, headers={"If-None-Match": headers["etag"]})
     assert status == 304 and body304 == b"" and h304["etag"] == headers["etag"]
-    status, hhead, body = server.http("HEAD", seg)
-    assert status == 200 and body == b"" and hhead["content-length"] == headers["content-length"]
+    status, hhead, body304 = server.http("HEAD", seg)
+    assert status == 200 and body304 == b"" and hhead["content-length"] == headers["content-length"]
+    # Large segments are kept in a memory file and sent by sendfile; the
+    # HTTP/1.0 answer (prepared head not usable) carries the same bytes.
+    assert len(body) >= 32 * 1024
+    fds = [os.readlink(f"/proc/{server.proc.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{server.proc.pid}/fd")]
+    assert any(link.startswith("/memfd:cascade-hls live/cache") for link in fds), fds
+    with socket.create_connection((HOST, server.http_port), timeout=10) as s:
+        s.sendall(f"GET {seg} HTTP/1.0\r\n\r\n".encode())
+        raw = b""
+        while chunk := s.recv(65536):
+            raw += chunk
+    assert raw.split(b"\r\n", 1)[0] == b"HTTP/1.0 200 OK" and raw.partition(b"\r\n\r\n")[2] == body
     for path in ("/live/nosuch.m3u8", "/live/nosuch/index.m3u8", base(key) + "zzz/s1.ts"):
         status, headers, _ = get(server, path)
         assert status == 404 and headers["cache-control"] == "max-age=1", path

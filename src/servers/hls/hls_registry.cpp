@@ -12,7 +12,8 @@ HlsRegistry::HlsRegistry(HlsSettings settings, std::vector<boost::asio::io_conte
     : settings_(settings), workers_(std::move(workers)) {}
 
 live::StreamSubscriberFactory HlsRegistry::subscriber_factory() {
-  return [this](const std::string& key, size_t home_worker) -> std::unique_ptr<live::StreamSubscriber> {
+  return [this](const std::string& key,
+                size_t home_worker) -> std::unique_ptr<live::StreamSubscriber> {
     return std::make_unique<HlsSubscriber>(*this, create(key), *workers_[home_worker]);
   };
 }

@@ -126,6 +126,10 @@ net::HttpRoute make_hls_route(HlsRegistry& registry) {
         request.method() == http::verb::get) {
       // The common case: the prepared head and body, as they are.
       SharedBytes head = reply.blocking ? served.blocking_head : served.head;
+      if (served.body_file) {
+        Status sent = co_await connection.send_prepared(std::move(head), served.body_file);
+        co_return sent ? net::HttpOutcome::kResponded : net::HttpOutcome::kClose;
+      }
       SharedBytes body = served.body;
       co_await connection.send_prepared(std::move(head), std::move(body));
       co_return net::HttpOutcome::kResponded;
@@ -138,6 +142,12 @@ net::HttpRoute make_hls_route(HlsRegistry& registry) {
     header.set(http::field::last_modified, net::format_http_date(served.modified_unix_s));
     // Arguments of co_await are plain locals: GCC 12 destroys some
     // temporaries in a co_await full-expression twice.
+    if (served.body_file && !not_modified) {
+      co_await connection.send_header(request, std::move(header), served.body_file.size());
+      if (request.method() == http::verb::head) co_return net::HttpOutcome::kResponded;
+      Status sent = co_await connection.send_body(served.body_file);
+      co_return sent ? net::HttpOutcome::kResponded : net::HttpOutcome::kClose;
+    }
     SharedBytes body;
     if (!not_modified) body = served.body;
     co_await connection.send(request, std::move(header), std::move(body));

@@ -10,18 +10,25 @@
 #include <string>
 #include <string_view>
 
+#include "core/memfd_store.h"
 #include "core/shared_bytes.h"
 
 namespace cascade::servers {
 
 struct Served {
+  // The body: in user memory, or (large media: segments) in a memory file
+  // sent by sendfile (core/memfd_store.h). Exactly one is set, or neither
+  // for an empty body.
   SharedBytes body;
+  FileSlice body_file;
   std::string content_type;
   std::string cache_control;
   std::string etag;  // quoted
   int64_t modified_unix_s = 0;
   SharedBytes head;           // "HTTP/1.1 200 OK" ... "\r\n\r\n", keep-alive, with CORS
   SharedBytes blocking_head;  // playlists: the same with Cache-Control: no-store
+
+  uint64_t body_size() const { return body_file ? body_file.size() : body.size(); }
 };
 
 using ServedPtr = std::shared_ptr<const Served>;
@@ -30,7 +37,9 @@ using ServedPtr = std::shared_ptr<const Served>;
 // blocking head (media resources).
 ServedPtr make_served(SharedBytes body, std::string_view content_type,
                       std::string_view cache_control, std::string etag, int64_t modified_unix_s,
-                      std::string_view cors_origin,
-                      std::string_view blocking_cache_control = {});
+                      std::string_view cors_origin, std::string_view blocking_cache_control = {});
+// The same with the body in a memory file.
+ServedPtr make_served(FileSlice body, std::string_view content_type, std::string_view cache_control,
+                      std::string etag, int64_t modified_unix_s, std::string_view cors_origin);
 
 }  // namespace cascade::servers

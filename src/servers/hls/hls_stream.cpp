@@ -7,6 +7,7 @@
 #include <cctype>
 #include <chrono>
 
+#include "core/log.h"
 #include "protocols/hls/master_playlist.h"
 
 namespace cascade::servers {
@@ -94,12 +95,10 @@ void HlsStream::on_part(const hls::PartOut& part) {
 
 void HlsStream::on_segment_end(const hls::SegmentOut& out) {
   const int64_t now = unix_now_s();
-  auto fmp4 =
-      make_served(out.fmp4, "video/iso.segment", kImmutable,
-                  fmt::format("\"{}-s{}\"", epoch_, out.start.msn), now, settings_.cors_origin);
-  auto ts =
-      make_served(out.ts, "video/mp2t", kImmutable,
-                  fmt::format("\"{}-t{}\"", epoch_, out.start.msn), now, settings_.cors_origin);
+  auto fmp4 = make_segment_served(out.fmp4, "video/iso.segment",
+                                  fmt::format("\"{}-s{}\"", epoch_, out.start.msn), now);
+  auto ts = make_segment_served(out.ts, "video/mp2t",
+                                fmt::format("\"{}-t{}\"", epoch_, out.start.msn), now);
   {
     std::lock_guard lock(mutex_);
     StoredSegment* open = open_segment();
@@ -115,6 +114,33 @@ void HlsStream::on_segment_end(const hls::SegmentOut& out) {
     render_segment_update();
   }
   wake_all();
+}
+
+ServedPtr HlsStream::make_segment_served(const SharedBytes& bytes, std::string_view content_type,
+                                         std::string etag, int64_t now) {
+  // Below this, one gathered write from user memory costs about what
+  // sendfile does, and page rounding would waste more of the file.
+  constexpr size_t kFileBodyMin = 32 * 1024;
+  if (bytes.size() >= kFileBodyMin && !segment_files_failed_) {
+    if (!segment_files_) {
+      auto store = MemfdStore::create("cascade-hls " + key_);
+      if (store) {
+        segment_files_ = std::move(store.value());
+      } else {
+        segment_files_failed_ = true;
+        log::get("hls").warn("{}: segments stay in user memory: {}", key_, store.error().message);
+      }
+    }
+    if (segment_files_) {
+      auto slice = segment_files_->append(bytes.span());
+      if (slice) {
+        return make_served(std::move(slice.value()), content_type, kImmutable, std::move(etag), now,
+                           settings_.cors_origin);
+      }
+      log::get("hls").warn("{}: segment kept in user memory: {}", key_, slice.error().message);
+    }
+  }
+  return make_served(bytes, content_type, kImmutable, std::move(etag), now, settings_.cors_origin);
 }
 
 void HlsStream::end() {
@@ -298,7 +324,7 @@ void HlsStream::render_segment_update() {
     if (!it->complete || it->duration_ms <= 0) continue;
     if (!newest) newest = &*it;
     ++counted;
-    const uint64_t size = std::max(it->fmp4->body.size(), it->ts->body.size());
+    const uint64_t size = std::max(it->fmp4->body_size(), it->ts->body_size());
     variant.bandwidth = std::max<uint64_t>(variant.bandwidth, size * 8000 / it->duration_ms);
     total_bytes += size;
     total_ms += it->duration_ms;

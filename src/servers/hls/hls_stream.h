@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "core/memfd_store.h"
 #include "core/shared_bytes.h"
 #include "protocols/hls/hls_request.h"
 #include "protocols/hls/media_playlist.h"
@@ -86,7 +87,7 @@ class HlsStream : public hls::SegmenterSink {
     std::vector<StoredPart> parts;
     ServedPtr fmp4, ts;  // set once complete
     // Bytes held for the whole segment in both formats.
-    size_t bytes() const { return fmp4 ? fmp4->body.size() + ts->body.size() : 0; }
+    size_t bytes() const { return fmp4 ? fmp4->body_size() + ts->body_size() : 0; }
   };
   // A rendered playlist (null until the first render).
   using Rendered = ServedPtr;
@@ -109,10 +110,19 @@ class HlsStream : public hls::SegmenterSink {
   void render_segment_update();  // everything else, after every segment
   void trim();
   void wake_all();
+  // A whole segment's response: its body in the stream's memory file when
+  // it can be (sent by sendfile), else in user memory. Home worker only.
+  ServedPtr make_segment_served(const SharedBytes& bytes, std::string_view content_type,
+                                std::string etag, int64_t now);
 
   const std::string key_;
   const std::string epoch_;
   const HlsSettings settings_;
+
+  // Segment bodies (home worker only; null until the first segment, or when
+  // no memory file could be made: then segments stay in user memory).
+  std::unique_ptr<MemfdStore> segment_files_;
+  bool segment_files_failed_ = false;
 
   mutable std::mutex mutex_;
   uint32_t target_duration_s_ = 0;

@@ -10,7 +10,9 @@ namespace cascade::servers {
 
 namespace {
 
-spdlog::logger& logger() { return log::get("hls"); }
+spdlog::logger& logger() {
+  return log::get("hls");
+}
 
 int64_t unix_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -33,7 +35,9 @@ void HlsSubscriber::warn_once(bool& warned, const std::string& what) {
   logger().warn("[{}] {}", stream_->key(), what);
 }
 
-void HlsSubscriber::on_publisher_session() { segmenter_.begin_session(); }
+void HlsSubscriber::on_publisher_session() {
+  segmenter_.begin_session();
+}
 
 void HlsSubscriber::update_tracks() {
   if (tracks_.video || tracks_.audio) segmenter_.set_tracks(tracks_);

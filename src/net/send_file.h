@@ -1,0 +1,23 @@
+// Sends a byte range of a file (a disk file or a memory file) to a TCP
+// socket with sendfile(2): the kernel moves page references, no copy
+// through user memory. Waits for the socket to drain between calls; a peer
+// that accepts nothing for `stall_timeout_ms` ends the send.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <cstdint>
+
+#include "core/result.h"
+
+namespace cascade::net {
+
+// Runs on the socket's worker, which it never blocks on the socket (the
+// socket is made non-blocking). Reading a cold disk file can still block
+// in sendfile on page-cache misses. Errors: the file ended early, the peer
+// stalled or went away.
+boost::asio::awaitable<Status> send_file_range(boost::asio::ip::tcp::socket& socket, int fd,
+                                               uint64_t offset, uint64_t length,
+                                               uint32_t stall_timeout_ms);
+
+}  // namespace cascade::net

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <boost/asio/signal_set.hpp>
+#include <csignal>
 #include <thread>
 
 #include "core/log.h"
@@ -79,6 +80,10 @@ Server::Server(Config config) : config_(std::move(config)), parts_(std::make_uni
 Server::~Server() { stop(); }
 
 Status Server::start() {
+  // sendfile(2) (VOD files, HLS memory files) has no MSG_NOSIGNAL: a peer
+  // that resets mid-body would raise SIGPIPE and kill the process. The
+  // error comes back as EPIPE instead and ends that response only.
+  std::signal(SIGPIPE, SIG_IGN);
   Parts& p = *parts_;
   size_t workers = config_.server.workers;
   if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());

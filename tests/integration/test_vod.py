@@ -159,3 +159,15 @@ def test_mp4_time_seek(cascade, procs) -> None:
     server.wait_log(r"broken\.mp4: cannot seek")
     status, _, body = server.http("GET", "/vod/fast.mp4")
     assert status == 200 and body == good
+
+
+def test_clients_hanging_up_mid_body_end_only_their_response(vod) -> None:
+    """sendfile(2) has no MSG_NOSIGNAL: unless SIGPIPE is ignored, a player
+    that closes mid-download kills the server (it did, once)."""
+    server, _, data = vod
+    for _ in range(40):
+        with socket.create_connection((HOST, server.http_port), timeout=10) as s:
+            s.sendall(b"GET /vod/films/movie.mp4 HTTP/1.1\r\nHost: x\r\n\r\n")
+            s.recv(4096)
+    status, _, body = server.http("GET", "/vod/films/movie.mp4")
+    assert status == 200 and body == data

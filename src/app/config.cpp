@@ -2,81 +2,178 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
+#include <array>
+#include <cmath>
 #include <fstream>
 #include <functional>
 #include <limits>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 #include "net/endpoint.h"
 
 namespace cascade::app {
 namespace {
 
+// One key. apply's and check's errors say what is wrong with the value;
+// the caller names the key.
 struct Field {
   std::string key;  // "section.name"
   std::function<Status(const toml::node&, Config&)> apply;
   std::function<std::string(const Config&)> render;  // as a TOML value
+  // A Config::VodRootSettings member: [[vod.roots]] entries may set it too.
+  bool per_root = false;
+  // apply's errors already say where (vod.roots names the entry).
+  bool errors_name_the_place = false;
 };
 
+// Members of a section or of a struct it derives from (Config::Vod from
+// Config::VodRootSettings).
+template <typename Section, typename Owner>
+constexpr bool kMemberOf = std::is_base_of_v<Owner, Section>;
+template <typename Owner>
+constexpr bool kPerRoot = std::is_same_v<Owner, Config::VodRootSettings>;
+
+// A TOML basic string (TOML 1.0 "String"): quotes, backslashes and control
+// characters escaped, so any value renders back to itself.
 std::string quote(const std::string& value) {
   std::string out = "\"";
   for (char c : value) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (byte < 0x20 || byte == 0x7F) {
+      out += fmt::format("\\u{:04X}", byte);
+    } else {
+      out.push_back(c);
+    }
   }
   return out + "\"";
 }
 
-
-template <typename Section>
-Field number(std::string key, Section Config::*section, uint32_t Section::*member, uint64_t min,
+template <typename Section, typename Owner>
+Field number(std::string key, Section Config::*section, uint32_t Owner::*member, uint64_t min,
              uint64_t max) {
-  return {key, [=](const toml::node& node, Config& config) -> Status {
+  static_assert(kMemberOf<Section, Owner>);
+  return {key,
+          [=](const toml::node& node, Config& config) -> Status {
             auto value = node.value<int64_t>();
-            if (!node.is_integer() || !value) return make_error("{}: expected an integer", key);
+            if (!node.is_integer() || !value) return make_error("expected an integer");
             if (*value < 0 || static_cast<uint64_t>(*value) < min ||
                 static_cast<uint64_t>(*value) > max) {
-              return make_error("{}: {} is out of range [{}, {}]", key, *value, min, max);
+              return make_error("{} is out of range [{}, {}]", *value, min, max);
             }
             config.*section.*member = static_cast<uint32_t>(*value);
             return {};
           },
-          [=](const Config& config) { return std::to_string(config.*section.*member); }};
+          [=](const Config& config) { return std::to_string(config.*section.*member); },
+          kPerRoot<Owner>};
 }
 
-template <typename Section>
-Field boolean(std::string key, Section Config::*section, bool Section::*member) {
-  return {key, [=](const toml::node& node, Config& config) -> Status {
-            if (!node.is_boolean()) return make_error("{}: expected true or false", key);
-            config.*section.*member = *node.value<bool>();
+// A number with a fraction (1.5); integers are accepted too.
+template <typename Section, typename Owner>
+Field decimal(std::string key, Section Config::*section, double Owner::*member, double min,
+              double max) {
+  static_assert(kMemberOf<Section, Owner>);
+  return {key,
+          [=](const toml::node& node, Config& config) -> Status {
+            auto value = node.value<double>();
+            if (!(node.is_floating_point() || node.is_integer()) || !value) {
+              return make_error("expected a number");
+            }
+            if (!std::isfinite(*value) || *value < min || *value > max) {
+              return make_error("{} is out of range [{}, {}]", *value, min, max);
+            }
+            config.*section.*member = *value;
             return {};
           },
-          [=](const Config& config) {
-            return std::string(config.*section.*member ? "true" : "false");
-          }};
+          [=](const Config& config) { return fmt::format("{}", config.*section.*member); },
+          kPerRoot<Owner>};
 }
 
-template <typename Section>
-Field text(std::string key, Section Config::*section, std::string Section::*member,
+template <typename Section, typename Owner>
+Field boolean(std::string key, Section Config::*section, bool Owner::*member) {
+  static_assert(kMemberOf<Section, Owner>);
+  return {
+      key,
+      [=](const toml::node& node, Config& config) -> Status {
+        if (!node.is_boolean()) return make_error("expected true or false");
+        config.*section.*member = *node.value<bool>();
+        return {};
+      },
+      [=](const Config& config) { return std::string(config.*section.*member ? "true" : "false"); },
+      kPerRoot<Owner>};
+}
+
+template <typename Section, typename Owner>
+Field text(std::string key, Section Config::*section, std::string Owner::*member,
            std::function<Status(const std::string&)> check = {}) {
-  return {key, [=](const toml::node& node, Config& config) -> Status {
-            if (!node.is_string()) return make_error("{}: expected a string", key);
+  static_assert(kMemberOf<Section, Owner>);
+  return {key,
+          [=](const toml::node& node, Config& config) -> Status {
+            if (!node.is_string()) return make_error("expected a string");
             std::string value = *node.value<std::string>();
             if (check) {
-              if (auto status = check(value); !status) {
-                return make_error("{}: {}", key, status.error().message);
-              }
+              if (auto status = check(value); !status) return status;
             }
             config.*section.*member = std::move(value);
             return {};
           },
-          [=](const Config& config) { return quote(config.*section.*member); }};
+          [=](const Config& config) { return quote(config.*section.*member); }, kPerRoot<Owner>};
 }
 
 Status check_endpoint(const std::string& value) {
   auto endpoint = net::parse_endpoint(value);
   if (!endpoint) return endpoint.error();
+  return {};
+}
+
+Status check_throttle_secret(const std::string& value) {
+  if (!value.empty() && value.size() < 16) {
+    return make_error("at least 16 characters (an HMAC key), or empty for no overrides");
+  }
+  return {};
+}
+
+Status check_vod_root_path(const std::string& value) {
+  if (value.empty()) return make_error("must name a directory");
+  return {};
+}
+
+// A [[vod.roots]] URL prefix: "/a/" or "/a/b/", segments of RFC 3986
+// unreserved characters (matched against the raw request path, so nothing
+// that could be percent-encoded), none "." or "..".
+Status check_vod_prefix(const std::string& value) {
+  if (value.size() < 3 || value.size() > 256 || value.front() != '/' || value.back() != '/') {
+    return make_error("'{}' must start and end with '/' and name at least one segment", value);
+  }
+  size_t start = 1;
+  while (start < value.size()) {
+    const size_t slash = value.find('/', start);
+    const std::string_view segment(value.data() + start, slash - start);
+    if (segment.empty() || segment == "." || segment == "..") {
+      return make_error("'{}' has an empty, '.' or '..' segment", value);
+    }
+    for (char c : segment) {
+      const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                              (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+                              c == '~';
+      if (!unreserved) {
+        return make_error("'{}' may hold only letters, digits and -._~ between slashes", value);
+      }
+    }
+    start = slash + 1;
+  }
+  return {};
+}
+
+Status check_flv_start_unit(const std::string& value) {
+  if (value != "bytes" && value != "seconds") {
+    return make_error("'{}' is not one of bytes, seconds", value);
+  }
   return {};
 }
 
@@ -87,6 +184,106 @@ Status check_log_level(const std::string& value) {
     return make_error("'{}' is not one of trace, debug, info, warn, error, critical, off", value);
   }
   return {};
+}
+
+const std::vector<Field>& fields();
+
+// The per-root settings: the [vod] fields on Config::VodRootSettings, named
+// without "vod.". Each is applied to, and rendered from, a scratch Config
+// whose [vod] holds the root's settings, so [vod] and [[vod.roots]] share
+// one definition (type, range, checks) per key.
+struct PerRootField {
+  std::string name;
+  const Field* field;
+};
+const std::vector<PerRootField>& per_root_fields() {
+  static const std::vector<PerRootField> all = [] {
+    std::vector<PerRootField> out;
+    for (const Field& f : fields()) {
+      if (f.per_root) out.push_back({f.key.substr(f.key.find('.') + 1), &f});
+    }
+    return out;
+  }();
+  return all;
+}
+
+std::string describe_root(size_t index, const std::string& prefix) {
+  if (prefix.empty()) return fmt::format("vod.roots[{}]", index);
+  return fmt::format("vod.roots[{}] ({})", index, prefix);
+}
+
+Result<Config::VodRoot> parse_vod_root(const toml::node& node, size_t index,
+                                       const Config::VodRootSettings& defaults) {
+  const toml::table* entry = node.as_table();
+  if (!entry) return make_error("{}: expected a table ([[vod.roots]])", describe_root(index, ""));
+  Config::VodRoot root;
+  if (const toml::node* prefix = entry->get("prefix"); prefix && prefix->is_string()) {
+    root.prefix = *prefix->value<std::string>();
+  }
+  const std::string where = describe_root(index, root.prefix);
+  Config scratch;
+  static_cast<Config::VodRootSettings&>(scratch.vod) = defaults;
+  for (const auto& [name_key, value] : *entry) {
+    const std::string name(name_key.str());
+    Status applied;
+    if (name == "prefix" || name == "path") {
+      if (!value.is_string()) {
+        applied = make_error("expected a string");
+      } else {
+        std::string text = *value.value<std::string>();
+        applied = name == "prefix" ? check_vod_prefix(text) : check_vod_root_path(text);
+        if (name == "path") root.path = std::move(text);
+      }
+    } else {
+      auto known = std::find_if(per_root_fields().begin(), per_root_fields().end(),
+                                [&](const PerRootField& f) { return f.name == name; });
+      if (known == per_root_fields().end()) return make_error("{}: unknown key '{}'", where, name);
+      applied = known->field->apply(value, scratch);
+    }
+    if (!applied) return make_error("{}: {}: {}", where, name, applied.error().message);
+  }
+  if (root.prefix.empty()) return make_error("{}: missing key 'prefix'", where);
+  if (root.path.empty()) return make_error("{}: missing key 'path'", where);
+  root.settings = scratch.vod;
+  return root;
+}
+
+std::string render_vod_root(const Config::VodRoot& root) {
+  Config scratch;
+  static_cast<Config::VodRootSettings&>(scratch.vod) = root.settings;
+  std::string out = "{ prefix = " + quote(root.prefix) + ", path = " + quote(root.path);
+  for (const PerRootField& f : per_root_fields()) {
+    out += ", " + f.name + " = " + f.field->render(scratch);
+  }
+  return out + " }";
+}
+
+// vod.roots: an array of tables ([[vod.roots]] entries, or inline tables).
+// Each entry's own checks are here; those across entries in validate().
+Field vod_roots_field() {
+  return {"vod.roots",
+          [](const toml::node& node, Config& config) -> Status {
+            const toml::array* entries = node.as_array();
+            if (!entries) {
+              return make_error("vod.roots: expected an array of tables ([[vod.roots]])");
+            }
+            config.vod.roots.clear();
+            for (size_t i = 0; i < entries->size(); ++i) {
+              auto root = parse_vod_root(*entries->get(i), i, config.vod);
+              if (!root) return root.error();
+              config.vod.roots.push_back(std::move(root.value()));
+            }
+            return {};
+          },
+          [](const Config& config) {
+            if (config.vod.roots.empty()) return std::string("[]");
+            std::string out = "[\n";
+            for (const Config::VodRoot& root : config.vod.roots) {
+              out += "  " + render_vod_root(root) + ",\n";
+            }
+            return out + "]";
+          },
+          false, true};
 }
 
 const std::vector<Field>& fields() {
@@ -130,8 +327,50 @@ const std::vector<Field>& fields() {
       text("vod.root", &C::vod, &C::Vod::root),
       number("vod.stall_timeout_ms", &C::vod, &C::Vod::stall_timeout_ms, 1000, 3'600'000),
       number("vod.cache_max_age_s", &C::vod, &C::Vod::cache_max_age_s, 0, 31'536'000),
+      number("vod.hls_segment_s", &C::vod, &C::Vod::hls_segment_s, 1, 60),
+      boolean("vod.list_directories", &C::vod, &C::Vod::list_directories),
+      boolean("vod.throttle", &C::vod, &C::Vod::throttle),
+      number("vod.throttle_burst_s", &C::vod, &C::Vod::throttle_burst_s, 0, 3600),
+      decimal("vod.throttle_factor", &C::vod, &C::Vod::throttle_factor, 1.0, 100.0),
+      text("vod.throttle_secret", &C::vod, &C::Vod::throttle_secret, check_throttle_secret),
+      text("vod.flv_start_unit", &C::vod, &C::Vod::flv_start_unit, check_flv_start_unit),
+      vod_roots_field(),  // last of [vod]: entries start from the keys above
   };
   return all;
+}
+
+// Every VOD prefix routes alone: none repeats, none lies inside another
+// (routes are tried in order), none takes a path Cascade serves itself, and
+// /vod/ is vod.root's when that is set.
+Status validate_vod_prefixes(const Config& config) {
+  static constexpr std::array<std::string_view, 5> kReserved = {"/api/", "/watch/", "/static/",
+                                                                "/metrics/", "/healthz/"};
+  std::vector<std::string> taken;
+  if (!config.vod.root.empty()) taken.push_back("/vod/");
+  for (size_t i = 0; i < config.vod.roots.size(); ++i) {
+    const std::string& prefix = config.vod.roots[i].prefix;
+    const std::string where = describe_root(i, prefix);
+    if (auto valid = check_vod_prefix(prefix); !valid) {
+      return make_error("{}: prefix: {}", where, valid.error().message);
+    }
+    for (std::string_view reserved : kReserved) {
+      if (prefix.starts_with(reserved)) {
+        return make_error("{}: prefix {} is taken by Cascade's own {} routes", where, prefix,
+                          reserved);
+      }
+    }
+    for (const std::string& other : taken) {
+      if (prefix == other) {
+        return make_error("{}: duplicate prefix {}{}", where, prefix,
+                          other == "/vod/" && !config.vod.root.empty() ? " (vod.root's)" : "");
+      }
+      if (prefix.starts_with(other) || other.starts_with(prefix)) {
+        return make_error("{}: prefixes {} and {} overlap", where, other, prefix);
+      }
+    }
+    taken.push_back(prefix);
+  }
+  return {};
 }
 
 Status validate(const Config& config) {
@@ -150,7 +389,7 @@ Status validate(const Config& config) {
   if (!config.rtmp.enabled && !config.http.enabled) {
     return make_error("rtmp.enabled and http.enabled are both false: nothing to serve");
   }
-  return {};
+  return validate_vod_prefixes(config);
 }
 
 }  // namespace
@@ -158,6 +397,12 @@ Status validate(const Config& config) {
 std::vector<std::string> config_keys() {
   std::vector<std::string> keys;
   for (const Field& f : fields()) keys.push_back(f.key);
+  return keys;
+}
+
+std::vector<std::string> vod_root_keys() {
+  std::vector<std::string> keys = {"prefix", "path"};
+  for (const PerRootField& f : per_root_fields()) keys.push_back(f.name);
   return keys;
 }
 
@@ -200,7 +445,8 @@ Result<Config> parse_config(std::string_view toml_text, std::string_view source)
         table.at_path(toml::path(f.key.substr(0, dot)) + toml::path(f.key.substr(dot + 1))).node();
     if (!node) continue;
     if (auto status = f.apply(*node, config); !status) {
-      return make_error("{}: {}", source, status.error().message);
+      if (f.errors_name_the_place) return make_error("{}: {}", source, status.error().message);
+      return make_error("{}: {}: {}", source, f.key, status.error().message);
     }
   }
   if (auto status = validate(config); !status) {

@@ -16,8 +16,9 @@ struct Config {
   struct Server {
     uint32_t workers = 0;  // 0: one per core
     std::string log_level = "info";
-    // Kernel send buffer per connection (SO_SNDBUF; 0 = the kernel's
-    // autotuning). Bounds memory with many slow viewers.
+    // Kernel send buffer per live viewer connection, RTMP and HTTP-FLV
+    // (SO_SNDBUF; 0 = the kernel's autotuning). Bounds memory with many slow
+    // viewers. Other HTTP responses (files, HLS) keep the autotuning.
     uint32_t send_buffer_bytes = 262'144;
     bool operator==(const Server&) const = default;
   } server;
@@ -66,10 +67,31 @@ struct Config {
     bool operator==(const Hls&) const = default;
   } hls;
 
-  struct Vod {
-    std::string root;  // empty: no VOD
+  // What each VOD root may set for itself: [vod] sets them for every root,
+  // and a [[vod.roots]] entry may override any of them.
+  struct VodRootSettings {
     uint32_t stall_timeout_ms = 30'000;
     uint32_t cache_max_age_s = 3600;
+    uint32_t hls_segment_s = 6;  // HLS from MP4 files: the segment duration aimed at
+    bool list_directories = false;
+    bool throttle = true;
+    uint32_t throttle_burst_s = 5;
+    double throttle_factor = 1.5;
+    std::string throttle_secret;           // empty: no signed rate overrides
+    std::string flv_start_unit = "bytes";  // FLV ?start=: "bytes" (offset) or "seconds"
+    bool operator==(const VodRootSettings&) const = default;
+  };
+  // One [[vod.roots]] entry: the files under `path` at URL prefix `prefix`.
+  struct VodRoot {
+    std::string prefix;  // "/name/", see parse_config for the rules
+    std::string path;
+    // [vod]'s settings with the entry's own keys applied, resolved at load.
+    VodRootSettings settings;
+    bool operator==(const VodRoot&) const = default;
+  };
+  struct Vod : VodRootSettings {
+    std::string root;  // served under /vod/; empty: none
+    std::vector<VodRoot> roots;
     bool operator==(const Vod&) const = default;
   } vod;
 
@@ -86,5 +108,9 @@ std::string to_toml(const Config& config);
 
 // Every key the config accepts, as "section.key", in declaration order.
 std::vector<std::string> config_keys();
+
+// Every key a [[vod.roots]] entry accepts: prefix, path and the per-root
+// settings (Config::VodRootSettings), in declaration order.
+std::vector<std::string> vod_root_keys();
 
 }  // namespace cascade::app

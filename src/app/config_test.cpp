@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <toml++/toml.h>
 
+#include <fstream>
 #include <set>
+#include <sstream>
 
 namespace cascade::app {
 namespace {
@@ -28,11 +30,79 @@ TEST(Config, ExampleFileDocumentsEveryKey) {
   EXPECT_EQ(in_file, std::set<std::string>(keys.begin(), keys.end()));
 }
 
+// The commented [[vod.roots]] example in the file: valid, and showing every
+// key an entry accepts.
+TEST(Config, ExampleFileShowsAVodRootWithEveryKey) {
+  std::ifstream in(kExample);
+  std::string line, example;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (line == "# [[vod.roots]]") inside = true;
+    if (inside && !line.starts_with("# ")) break;
+    if (inside) example += line.substr(2) + "\n";
+  }
+  ASSERT_FALSE(example.empty()) << "no '# [[vod.roots]]' example in " << kExample;
+  toml::table table = toml::parse(example);
+  std::set<std::string> in_example;
+  for (const auto& [name, node] : *table["vod"]["roots"][0].as_table()) {
+    in_example.insert(std::string(name.str()));
+  }
+  auto keys = vod_root_keys();
+  EXPECT_EQ(in_example, std::set<std::string>(keys.begin(), keys.end()));
+  auto parsed = parse_config(example, "example");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  ASSERT_EQ(parsed->vod.roots.size(), 1u);
+  EXPECT_EQ(parsed->vod.roots[0].prefix, "/archive/");
+}
+
+TEST(Config, VodRootsInheritAndOverride) {
+  auto parsed = parse_config(R"(
+[vod]
+root = "/srv/vod"
+throttle_factor = 2.5
+list_directories = true
+[[vod.roots]]
+prefix = "/archive/"
+path = "/srv/archive"
+throttle = false
+cache_max_age_s = 60
+[[vod.roots]]
+prefix = "/a/b-c_d.e~f/"
+path = "/srv/other"
+list_directories = false
+throttle_factor = 3
+throttle_secret = "0123456789abcdef"
+)",
+                             "roots.toml");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  const Config::Vod& vod = parsed->vod;
+  EXPECT_EQ(vod.throttle_factor, 2.5);
+  ASSERT_EQ(vod.roots.size(), 2u);
+  const auto& archive = vod.roots[0];
+  EXPECT_EQ(archive.prefix, "/archive/");
+  EXPECT_EQ(archive.path, "/srv/archive");
+  EXPECT_FALSE(archive.settings.throttle);
+  EXPECT_EQ(archive.settings.cache_max_age_s, 60u);
+  EXPECT_EQ(archive.settings.throttle_factor, 2.5);       // [vod]'s
+  EXPECT_TRUE(archive.settings.list_directories);         // [vod]'s
+  EXPECT_EQ(archive.settings.stall_timeout_ms, 30'000u);  // the default
+  const auto& other = vod.roots[1];
+  EXPECT_FALSE(other.settings.list_directories);
+  EXPECT_EQ(other.settings.throttle_factor, 3.0);
+  EXPECT_EQ(other.settings.throttle_secret, "0123456789abcdef");
+  EXPECT_TRUE(other.settings.throttle);
+  // Rendered (inline tables, every key) and parsed back to the same.
+  auto again = parse_config(to_toml(*parsed), "rendered");
+  ASSERT_TRUE(again) << again.error().message << "\n" << to_toml(*parsed);
+  EXPECT_EQ(*again, *parsed);
+}
+
 TEST(Config, RendersAndParsesBack) {
   Config config;
   config.rtmp.listen = "127.0.0.1:19350";
   config.live.coalesce_ms = 40;
   config.http.cors_origin = "https://a \"quoted\" origin";
+  config.vod.throttle_secret = "a secret\twith\ncontrol characters\x7f";
   auto parsed = parse_config(to_toml(config), "rendered");
   ASSERT_TRUE(parsed) << parsed.error().message;
   EXPECT_EQ(*parsed, config);
@@ -80,7 +150,59 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"segment_too_short", "[hls]\nsegment_target_ms = 500\n",
             "hls.segment_target_ms: 500 is out of range"},
         Bad{"nothing_enabled", "[rtmp]\nenabled = false\n[http]\nenabled = false\n",
-            "nothing to serve"}),
+            "nothing to serve"},
+        Bad{"throttle_factor", "[vod]\nthrottle_factor = 0.5\n",
+            "vod.throttle_factor: 0.5 is out of range [1, 100]"},
+        Bad{"throttle_factor_type", "[vod]\nthrottle_factor = \"fast\"\n",
+            "vod.throttle_factor: expected a number"},
+        Bad{"short_secret", "[vod]\nthrottle_secret = \"short\"\n",
+            "vod.throttle_secret: at least 16 characters"},
+        Bad{"root_unknown_key", "[[vod.roots]]\nprefix = \"/a/\"\npath = \"/x\"\nthrotle = true\n",
+            "vod.roots[0] (/a/): unknown key 'throtle'"},
+        Bad{"root_global_key", "[[vod.roots]]\nprefix = \"/a/\"\npath = \"/x\"\nroot = \"/y\"\n",
+            "vod.roots[0] (/a/): unknown key 'root'"},
+        Bad{"root_bad_value",
+            "[[vod.roots]]\nprefix = \"/a/\"\npath = \"/x\"\nthrottle_factor = 1000\n",
+            "vod.roots[0] (/a/): throttle_factor: 1000 is out of range"},
+        Bad{"root_no_path", "[[vod.roots]]\nprefix = \"/a/\"\n",
+            "vod.roots[0] (/a/): missing key 'path'"},
+        Bad{"root_empty_path", "[[vod.roots]]\nprefix = \"/a/\"\npath = \"\"\n",
+            "vod.roots[0] (/a/): path: must name a directory"},
+        Bad{"root_no_prefix", "[[vod.roots]]\npath = \"/x\"\n",
+            "vod.roots[0]: missing key 'prefix'"},
+        Bad{"root_prefix_no_slash", "[[vod.roots]]\nprefix = \"/a\"\npath = \"/x\"\n",
+            "prefix: '/a' must start and end with '/'"},
+        Bad{"root_prefix_slash_only", "[[vod.roots]]\nprefix = \"/\"\npath = \"/x\"\n",
+            "must start and end with '/'"},
+        Bad{"root_prefix_dotdot", "[[vod.roots]]\nprefix = \"/a/../\"\npath = \"/x\"\n",
+            "'/a/../' has an empty, '.' or '..' segment"},
+        Bad{"root_prefix_empty_segment", "[[vod.roots]]\nprefix = \"/a//b/\"\npath = \"/x\"\n",
+            "has an empty"},
+        Bad{"root_prefix_escape", "[[vod.roots]]\nprefix = \"/a%20b/\"\npath = \"/x\"\n",
+            "may hold only letters, digits and -._~"},
+        Bad{"root_prefix_type", "[[vod.roots]]\nprefix = 3\npath = \"/x\"\n",
+            "vod.roots[0]: prefix: expected a string"},
+        Bad{"root_duplicate",
+            "[[vod.roots]]\nprefix = \"/a/\"\npath = \"/x\"\n"
+            "[[vod.roots]]\nprefix = \"/a/\"\npath = \"/y\"\n",
+            "vod.roots[1] (/a/): duplicate prefix /a/"},
+        Bad{"root_nested",
+            "[[vod.roots]]\nprefix = \"/a/\"\npath = \"/x\"\n"
+            "[[vod.roots]]\nprefix = \"/a/b/\"\npath = \"/y\"\n",
+            "vod.roots[1] (/a/b/): prefixes /a/ and /a/b/ overlap"},
+        Bad{"root_takes_vod",
+            "[vod]\nroot = \"/v\"\n[[vod.roots]]\nprefix = \"/vod/\"\npath = \"/x\"\n",
+            "duplicate prefix /vod/ (vod.root's)"},
+        Bad{"root_inside_vod",
+            "[vod]\nroot = \"/v\"\n[[vod.roots]]\nprefix = \"/vod/old/\"\npath = \"/x\"\n",
+            "prefixes /vod/ and /vod/old/ overlap"},
+        Bad{"root_reserved", "[[vod.roots]]\nprefix = \"/api/files/\"\npath = \"/x\"\n",
+            "prefix /api/files/ is taken by Cascade's own /api/ routes"},
+        Bad{"root_reserved_watch", "[[vod.roots]]\nprefix = \"/watch/\"\npath = \"/x\"\n",
+            "taken by Cascade's own /watch/"},
+        Bad{"roots_not_tables", "[vod]\nroots = [1]\n", "vod.roots[0]: expected a table"},
+        Bad{"roots_not_array", "[vod]\nroots = \"/a/\"\n",
+            "vod.roots: expected an array of tables"}),
     [](const auto& p) { return std::string(p.param.name); });
 
 }  // namespace

@@ -62,6 +62,24 @@ servers::HlsSettings hls_settings(const Config& config) {
   return hls;
 }
 
+vod::VodSettings vod_settings(const Config::VodRootSettings& config, const std::string& prefix,
+                              const std::string& path) {
+  vod::VodSettings vod;
+  vod.root = path;
+  vod.prefix = prefix;
+  vod.stall_timeout_ms = config.stall_timeout_ms;
+  vod.cache_control = fmt::format("public, max-age={}", config.cache_max_age_s);
+  vod.hls_segment_target_ms = int64_t{config.hls_segment_s} * 1000;
+  vod.list_directories = config.list_directories;
+  vod.throttle = config.throttle;
+  vod.throttle_burst_s = config.throttle_burst_s;
+  vod.throttle_factor = config.throttle_factor;
+  vod.throttle_secret = config.throttle_secret;
+  vod.flv_start_unit = config.flv_start_unit == "seconds" ? vod::FlvStartUnit::kSeconds
+                                                          : vod::FlvStartUnit::kBytes;
+  return vod;
+}
+
 }  // namespace
 
 uint64_t raise_fd_limit() {
@@ -133,16 +151,26 @@ Status Server::start() {
     limits.request_timeout_ms = config_.http.request_timeout_ms;
     limits.idle_timeout_ms = config_.http.idle_timeout_ms;
     limits.cors_origin = config_.http.cors_origin;
+    limits.stream_send_buffer_bytes = config_.server.send_buffer_bytes;
     // /vod/ belongs to on-demand files (before HTTP-FLV, which would read
     // /vod/x.flv as live stream "vod/x").
     std::vector<net::HttpRoute> routes = {servers::make_api_route(*p.hub)};
+    // Each VOD root is a route with its own directory and settings; the
+    // parsed-index caches are shared (one budget).
+    auto vod_caches = std::make_shared<vod::VodCaches>(vod::VodSettings{}.index_cache_bytes);
     if (!config_.vod.root.empty()) {
-      vod::VodSettings vod;
-      vod.root = config_.vod.root;
-      vod.stall_timeout_ms = config_.vod.stall_timeout_ms;
-      vod.cache_control = fmt::format("public, max-age={}", config_.vod.cache_max_age_s);
-      auto route = vod::make_vod_route(vod);
-      if (!route) return route.error();
+      auto route = vod::make_vod_route(vod_settings(config_.vod, "/vod/", config_.vod.root),
+                                       vod_caches);
+      if (!route) return make_error("vod.root: {}", route.error().message);
+      routes.push_back(std::move(route.value()));
+    }
+    for (size_t i = 0; i < config_.vod.roots.size(); ++i) {
+      const Config::VodRoot& root = config_.vod.roots[i];
+      auto route =
+          vod::make_vod_route(vod_settings(root.settings, root.prefix, root.path), vod_caches);
+      if (!route) {
+        return make_error("vod.roots[{}] ({}): {}", i, root.prefix, route.error().message);
+      }
       routes.push_back(std::move(route.value()));
     }
     routes.push_back(servers::make_http_flv_route(*p.hub, *p.hub->find_format("flv")));
@@ -153,7 +181,7 @@ Status Server::start() {
         *p.pool, "http", [this](boost::asio::ip::tcp::socket socket, size_t worker) {
           parts_->http->serve(std::move(socket), worker);
         },
-        static_cast<int>(config_.server.send_buffer_bytes));
+        0);  // HTTP: autotuned; live HTTP-FLV viewers bound theirs (HttpLimits)
     auto endpoint = net::parse_endpoint(config_.http.listen);
     if (!endpoint) return make_error("http.listen: {}", endpoint.error().message);
     auto bound = p.http_listener->listen(*endpoint);

@@ -8,8 +8,7 @@ namespace cascade::live {
 
 WorkerFeed::WorkerFeed(boost::asio::io_context& worker, const HubConfig& config, std::string key,
                        EmptyCallback on_empty)
-    : worker_(worker),
-      config_(config),
+    : config_(config),
       key_(std::move(key)),
       on_empty_(std::move(on_empty)),
       wake_timer_(worker),

@@ -82,7 +82,6 @@ class WorkerFeed : public std::enable_shared_from_this<WorkerFeed> {
   void arm_sweep();
   void sweep();
 
-  boost::asio::io_context& worker_;
   const HubConfig& config_;
   std::string key_;
   EmptyCallback on_empty_;

@@ -21,23 +21,15 @@ bool is_aac(const flv::AudioTagInfo& tag) {
 
 }  // namespace
 
-Result<VideoTrackConfig> video_config_from_frame(const Frame& frame) {
-  auto tag = flv::parse_video_tag(frame.payload.span());
-  if (!tag) return tag.error();
-  if (tag->packet != flv::VideoPacket::kSequenceStart) {
-    return make_error("not a video sequence start");
-  }
-  SharedBytes record =
-      frame.payload.slice(tag->header_size, frame.payload.size() - tag->header_size);
+Result<VideoTrackConfig> video_config_from_record(VideoCodecId codec, SharedBytes record,
+                                                  std::string_view what) {
   VideoTrackConfig config;
   config.record = record;
-  if (tag->codec == flv::VideoCodec::kH264) {
+  config.codec = codec;
+  if (codec == VideoCodecId::kH264) {
     auto avc = parse_avc_decoder_config(record.span());
-    if (!avc) return make_error("AVC sequence header: {}", avc.error().message);
-    if (avc->sps.empty() || avc->pps.empty()) {
-      return make_error("AVC sequence header has no SPS or no PPS");
-    }
-    config.codec = VideoCodecId::kH264;
+    if (!avc) return make_error("{}: {}", what, avc.error().message);
+    if (avc->sps.empty() || avc->pps.empty()) return make_error("{} has no SPS or no PPS", what);
     config.nal_length_size = avc->nal_length_size;
     for (auto& sps : avc->sps) config.parameter_sets.push_back(std::move(sps));
     for (auto& pps : avc->pps) config.parameter_sets.push_back(std::move(pps));
@@ -46,21 +38,34 @@ Result<VideoTrackConfig> video_config_from_frame(const Frame& frame) {
     config.codec_string = avc_codec_string(*avc);
     return config;
   }
+  auto hevc = parse_hevc_decoder_config(record.span());
+  if (!hevc) return make_error("{}: {}", what, hevc.error().message);
+  if (hevc->vps.empty() || hevc->sps.empty() || hevc->pps.empty()) {
+    return make_error("{} lacks a VPS, SPS or PPS", what);
+  }
+  config.nal_length_size = hevc->nal_length_size;
+  for (auto* set : {&hevc->vps, &hevc->sps, &hevc->pps}) {
+    for (auto& nal : *set) config.parameter_sets.push_back(std::move(nal));
+  }
+  config.width = hevc->width;
+  config.height = hevc->height;
+  config.codec_string = hevc_codec_string(*hevc);
+  return config;
+}
+
+Result<VideoTrackConfig> video_config_from_frame(const Frame& frame) {
+  auto tag = flv::parse_video_tag(frame.payload.span());
+  if (!tag) return tag.error();
+  if (tag->packet != flv::VideoPacket::kSequenceStart) {
+    return make_error("not a video sequence start");
+  }
+  SharedBytes record =
+      frame.payload.slice(tag->header_size, frame.payload.size() - tag->header_size);
+  if (tag->codec == flv::VideoCodec::kH264) {
+    return video_config_from_record(VideoCodecId::kH264, record, "AVC sequence header");
+  }
   if (tag->codec == flv::VideoCodec::kHevc) {
-    auto hevc = parse_hevc_decoder_config(record.span());
-    if (!hevc) return make_error("HEVC sequence header: {}", hevc.error().message);
-    if (hevc->vps.empty() || hevc->sps.empty() || hevc->pps.empty()) {
-      return make_error("HEVC sequence header lacks a VPS, SPS or PPS");
-    }
-    config.codec = VideoCodecId::kHevc;
-    config.nal_length_size = hevc->nal_length_size;
-    for (auto* set : {&hevc->vps, &hevc->sps, &hevc->pps}) {
-      for (auto& nal : *set) config.parameter_sets.push_back(std::move(nal));
-    }
-    config.width = hevc->width;
-    config.height = hevc->height;
-    config.codec_string = hevc_codec_string(*hevc);
-    return config;
+    return video_config_from_record(VideoCodecId::kHevc, record, "HEVC sequence header");
   }
   return make_error("video codec not supported for HLS (H.264 and HEVC are)");
 }
@@ -99,7 +104,8 @@ Result<AudioTrackConfig> audio_config_from_frame(const Frame& frame) {
   if (is_mp3(*tag)) {
     auto header = parse_mpeg_audio_header(body);
     if (!header) return make_error("MP3 frame: {}", header.error().message);
-    if (header->layer != 3) return make_error("MPEG audio layer {} is not supported", header->layer);
+    if (header->layer != 3)
+      return make_error("MPEG audio layer {} is not supported", header->layer);
     config.codec = AudioCodecId::kMp3;
     config.sample_rate = header->sample_rate;
     config.channels = header->channels;
@@ -166,16 +172,30 @@ Result<MpegAudioHeader> parse_mpeg_audio_header(std::span<const uint8_t> frame) 
   if (frame[0] != 0xFF || (frame[1] & 0xE0) != 0xE0) return make_error("no MPEG audio sync word");
   MpegAudioHeader header;
   switch ((frame[1] >> 3) & 0x03) {
-    case 0: header.version = 25; break;
-    case 2: header.version = 2; break;
-    case 3: header.version = 1; break;
-    default: return make_error("reserved MPEG audio version");
+    case 0:
+      header.version = 25;
+      break;
+    case 2:
+      header.version = 2;
+      break;
+    case 3:
+      header.version = 1;
+      break;
+    default:
+      return make_error("reserved MPEG audio version");
   }
   switch ((frame[1] >> 1) & 0x03) {
-    case 1: header.layer = 3; break;
-    case 2: header.layer = 2; break;
-    case 3: header.layer = 1; break;
-    default: return make_error("reserved MPEG audio layer");
+    case 1:
+      header.layer = 3;
+      break;
+    case 2:
+      header.layer = 2;
+      break;
+    case 3:
+      header.layer = 1;
+      break;
+    default:
+      return make_error("reserved MPEG audio layer");
   }
   if ((frame[2] >> 4) == 0x0F) return make_error("bad MPEG audio bitrate index");
   const uint8_t rate_index = (frame[2] >> 2) & 0x03;
@@ -184,8 +204,9 @@ Result<MpegAudioHeader> parse_mpeg_audio_header(std::span<const uint8_t> frame) 
   const uint32_t divisor = header.version == 1 ? 1 : header.version == 2 ? 2 : 4;
   header.sample_rate = kRates[rate_index] / divisor;
   header.channels = (frame[3] >> 6) == 3 ? 1 : 2;
-  header.samples_per_frame =
-      header.layer == 1 ? 384 : (header.layer == 2 || header.version == 1) ? 1152 : 576;
+  header.samples_per_frame = header.layer == 1                            ? 384
+                             : (header.layer == 2 || header.version == 1) ? 1152
+                                                                          : 576;
   return header;
 }
 

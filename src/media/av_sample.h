@@ -10,6 +10,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -48,10 +49,10 @@ struct AudioTrackConfig {
   // AAC: AudioSpecificConfig (ISO/IEC 14496-3 1.6.2.1), the esds
   // DecoderSpecificInfo. Empty for MP3.
   SharedBytes specific_config;
-  uint8_t aac_object_type = 0;          // AAC only: audioObjectType (2 = LC)
-  uint8_t sampling_frequency_index = 0; // AAC only: for ADTS headers
-  uint8_t channel_configuration = 0;    // AAC only: for ADTS headers
-  uint32_t sample_rate = 0;             // Hz; also the fMP4 audio timescale
+  uint8_t aac_object_type = 0;           // AAC only: audioObjectType (2 = LC)
+  uint8_t sampling_frequency_index = 0;  // AAC only: for ADTS headers
+  uint8_t channel_configuration = 0;     // AAC only: for ADTS headers
+  uint32_t sample_rate = 0;              // Hz; also the fMP4 audio timescale
   uint8_t channels = 0;
   // PCM samples per coded frame: 1024 for AAC, 1152 for MPEG-1 Layer III,
   // 576 for MPEG-2/2.5 Layer III. The fMP4 sample duration.
@@ -60,8 +61,7 @@ struct AudioTrackConfig {
   std::string codec_string;        // RFC 6381: "mp4a.40.2", "mp4a.40.34" (MP3)
 
   bool operator==(const AudioTrackConfig& other) const {
-    return codec == other.codec && sample_rate == other.sample_rate &&
-           channels == other.channels &&
+    return codec == other.codec && sample_rate == other.sample_rate && channels == other.channels &&
            specific_config.span().size() == other.specific_config.span().size() &&
            std::equal(specific_config.span().begin(), specific_config.span().end(),
                       other.specific_config.span().begin());
@@ -87,6 +87,14 @@ struct AvSample {
 };
 
 // --- Conversion from hub frames (FLV tag bodies) ---
+
+// The video track config from a decoder configuration record (ISO/IEC
+// 14496-15: AVCDecoderConfigurationRecord for kH264,
+// HEVCDecoderConfigurationRecord for kHevc), as an FLV sequence start or an
+// MP4 avcC/hvcC box carries it. Errors start with `what` (the record's name
+// for the log: "avcC", "AVC sequence header").
+Result<VideoTrackConfig> video_config_from_record(VideoCodecId codec, SharedBytes record,
+                                                  std::string_view what);
 
 // The video track config from a video sequence-start frame (FLV AVC/HEVC
 // sequence header or Enhanced RTMP 'avc1'/'hvc1' SequenceStart). Errors name

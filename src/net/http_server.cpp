@@ -32,6 +32,14 @@ HttpConnection::HttpConnection(boost::asio::ip::tcp::socket socket, size_t worke
   peer_ = ec ? "unknown" : to_string(remote);
 }
 
+void HttpConnection::bound_send_buffer() {
+  if (limits_.stream_send_buffer_bytes == 0) return;
+  boost::system::error_code ignored;
+  socket().set_option(boost::asio::socket_base::send_buffer_size(
+                          static_cast<int>(limits_.stream_send_buffer_bytes)),
+                      ignored);
+}
+
 HttpResponse HttpConnection::response(const HttpRequest& request, http::status status,
                                       std::string_view content_type, std::string body) const {
   HttpResponse res{header(request, status, content_type)};

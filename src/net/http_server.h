@@ -31,6 +31,12 @@ struct HttpLimits {
   uint32_t request_timeout_ms = 10'000;  // whole request, from its first byte
   uint32_t idle_timeout_ms = 30'000;     // between keep-alive requests
   std::string cors_origin = "*";         // empty: no CORS headers
+  // SO_SNDBUF for a connection a route turns into a long-lived live stream
+  // (HTTP-FLV): bounds kernel memory under many slow viewers. 0: the
+  // kernel's autotuning, which every other HTTP response keeps (as nginx's
+  // do): a small fixed buffer costs a wake-up per buffer-full on a large
+  // file body.
+  uint32_t stream_send_buffer_bytes = 0;
 };
 
 class HttpConnection {
@@ -49,6 +55,8 @@ class HttpConnection {
   void release_read_buffer() {
     if (read_buffer_.size() == 0) read_buffer_.shrink_to_fit();
   }
+  // Applies limits().stream_send_buffer_bytes (a route that streams live).
+  void bound_send_buffer();
 
   // A response with the server's common headers (Server, Date-free, CORS)
   // and keep-alive matching the request.

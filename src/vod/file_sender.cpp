@@ -1,44 +1,39 @@
 #include "vod/file_sender.h"
 
-#include <sys/sendfile.h>
-
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <cerrno>
-#include <cstring>
+
+#include "net/send_file.h"
 
 namespace cascade::vod {
 
 using boost::asio::awaitable;
-using boost::asio::use_awaitable;
-using namespace boost::asio::experimental::awaitable_operators;
 
 awaitable<Status> send_file_range(boost::asio::ip::tcp::socket& socket, int fd, uint64_t offset,
-                                  uint64_t length, uint32_t stall_timeout_ms) {
-  // Bounded per call so one large file does not hog the worker.
-  constexpr size_t kMaxPerCall = 1 << 20;
-  socket.native_non_blocking(true);
-  off_t position = static_cast<off_t>(offset);
+                                  uint64_t length, uint32_t stall_timeout_ms, TokenBucket* pacer) {
+  if (!pacer) co_return co_await net::send_file_range(socket, fd, offset, length, stall_timeout_ms);
+  boost::asio::steady_timer timer(socket.get_executor());
+  uint64_t position = offset;
   uint64_t left = length;
   while (left > 0) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(left, kMaxPerCall));
-    const ssize_t sent = ::sendfile(socket.native_handle(), fd, &position, want);
-    if (sent > 0) {
-      left -= static_cast<uint64_t>(sent);
+    const TokenBucket::Grant grant = pacer->grant(left, TokenBucket::Clock::now());
+    if (grant.bytes == 0) {
+      // Sleeps until the bucket holds a worthwhile grant (about 100 ms of
+      // rate at most). A peer that goes away meanwhile is noticed by the
+      // next sendfile.
+      timer.expires_after(grant.wait);
+      boost::system::error_code ec;
+      co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+      if (ec) co_return make_error("the paced send was cancelled");
       continue;
     }
-    if (sent == 0) co_return make_error("the file ended early (truncated while serving?)");
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      co_return make_error("sendfile: {}", std::strerror(errno));
-    }
-    boost::asio::steady_timer timer(socket.get_executor(),
-                                    std::chrono::milliseconds(stall_timeout_ms));
-    auto ready =
-        co_await (socket.async_wait(boost::asio::ip::tcp::socket::wait_write, use_awaitable) ||
-                  timer.async_wait(use_awaitable));
-    if (ready.index() == 1) co_return make_error("the client stopped reading");
+    Status sent =
+        co_await net::send_file_range(socket, fd, position, grant.bytes, stall_timeout_ms);
+    if (!sent) co_return sent;
+    pacer->consume(grant.bytes);
+    position += grant.bytes;
+    left -= grant.bytes;
   }
   co_return Status{};
 }

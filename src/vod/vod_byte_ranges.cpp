@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
 #include "core/log.h"
 #include "vod/file_sender.h"
 #include "vod/http_range.h"
@@ -38,11 +41,33 @@ awaitable<net::HttpOutcome> answer_whole_or_range(VodFileRequest& r) {
   co_await r.connection.send_header(r.request, std::move(r.header), length);
   if (r.is_head() || length == 0) co_return net::HttpOutcome::kResponded;
   Status sent = co_await send_file_range(r.connection.socket(), r.file.fd, range.first, length,
-                                         r.settings.stall_timeout_ms);
+                                         r.settings.stall_timeout_ms, r.pacer);
   if (!sent) {
     // The response is cut short: the connection cannot be reused.
     log::get("vod").info("[{}] {}: {}", r.connection.peer(), r.url_path, sent.error().message);
     co_return net::HttpOutcome::kClose;
+  }
+  co_return net::HttpOutcome::kResponded;
+}
+
+awaitable<net::HttpOutcome> answer_head_and_ranges(VodFileRequest& r, std::span<const uint8_t> head,
+                                                   std::span<const media::FileRange> ranges) {
+  uint64_t total = head.size();
+  for (const media::FileRange& piece : ranges) total += piece.length;
+  co_await r.connection.send_header(r.request, std::move(r.header), total);
+  if (r.is_head()) co_return net::HttpOutcome::kResponded;
+  co_await boost::asio::async_write(r.connection.stream(),
+                                    boost::asio::buffer(head.data(), head.size()),
+                                    boost::asio::use_awaitable);
+  if (r.pacer) r.pacer->consume(head.size());
+  for (const media::FileRange& piece : ranges) {
+    Status sent = co_await send_file_range(r.connection.socket(), r.file.fd, piece.offset,
+                                           piece.length, r.settings.stall_timeout_ms, r.pacer);
+    if (!sent) {
+      // The response is cut short: the connection cannot be reused.
+      log::get("vod").info("[{}] {}: {}", r.connection.peer(), r.url_path, sent.error().message);
+      co_return net::HttpOutcome::kClose;
+    }
   }
   co_return net::HttpOutcome::kResponded;
 }

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "net/http_server.h"
+#include "vod/throttle.h"
 #include "vod/vod_path.h"
 #include "vod/vod_settings.h"
 
@@ -28,6 +29,9 @@ struct VodFileRequest {
   // 200 with Content-Type, ETag, Last-Modified, Cache-Control and
   // Accept-Ranges set; a responder changes what its answer needs.
   net::HttpResponseHeader header;
+  // Paces the body (vod_throttle.h); null: sent as fast as the peer reads.
+  // Owned by the route, shared by every part of one response.
+  TokenBucket* pacer = nullptr;
 
   bool is_head() const { return request.method() == net::http::verb::head; }
 };

@@ -10,7 +10,8 @@
 #include <string>
 
 #include "core/log.h"
-#include "vod/file_sender.h"
+#include "core/query_string.h"
+#include "vod/vod_byte_ranges.h"
 
 namespace cascade::vod {
 
@@ -28,13 +29,9 @@ Result<std::optional<media::Mp4ClipRequest>> parse_mp4_seek(std::string_view que
       return std::nullopt;
     return value;
   };
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    const size_t eq = pair.find('=');
-    const std::string_view name = pair.substr(0, eq);
-    const std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+  while (const std::optional<QueryParameter> parameter = next_query_parameter(query)) {
+    const std::string_view name = parameter->name;
+    const std::string_view value = parameter->value;
     if (name == "start" || name == "end") {
       auto seconds = number(value);
       if (!seconds) return make_error("{} must be seconds (a non-negative number)", name);
@@ -83,21 +80,9 @@ awaitable<std::optional<net::HttpOutcome>> answer_mp4_seek(VodFileRequest& r,
                fmt::format("\"{:x}-{:x}-{:x}-{:x}\"", r.file.inode, r.file.size, r.file.mtime_s,
                            std::hash<std::string_view>()(r.query)));
   r.header.erase(http::field::accept_ranges);
-  co_await r.connection.send_header(r.request, std::move(r.header), clip->total_size);
-  if (r.is_head()) co_return net::HttpOutcome::kResponded;
+  // The clip paces as the file does: its bitrate is the file's.
   const SharedBytes head = clip->head;
-  co_await boost::asio::async_write(r.connection.stream(),
-                                    boost::asio::buffer(head.data(), head.size()),
-                                    boost::asio::use_awaitable);
-  for (const media::FileRange& piece : clip->ranges) {
-    Status sent = co_await send_file_range(r.connection.socket(), r.file.fd, piece.offset,
-                                           piece.length, r.settings.stall_timeout_ms);
-    if (!sent) {
-      log::get("vod").info("[{}] {}: {}", r.connection.peer(), r.url_path, sent.error().message);
-      co_return net::HttpOutcome::kClose;
-    }
-  }
-  co_return net::HttpOutcome::kResponded;
+  co_return co_await answer_head_and_ranges(r, head.span(), clip->ranges);
 }
 
 }  // namespace cascade::vod

@@ -12,13 +12,19 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "net/http_date.h"
+#include "vod/directory_listing.h"
 #include "vod/http_range.h"
 #include "vod/mime_type.h"
 #include "vod/mp4_index_cache.h"
 #include "vod/vod_byte_ranges.h"
+#include "vod/vod_directory.h"
 #include "vod/vod_file_request.h"
+#include "vod/vod_flv_seek.h"
+#include "vod/vod_hls.h"
+#include "vod/vod_hls_path.h"
 #include "vod/vod_mp4_seek.h"
 #include "vod/vod_path.h"
+#include "vod/vod_throttle.h"
 
 namespace cascade::vod {
 
@@ -49,14 +55,17 @@ bool is_mp4_family(std::string_view path) {
 
 }  // namespace
 
-Result<net::HttpRoute> make_vod_route(const VodSettings& settings) {
+Result<net::HttpRoute> make_vod_route(const VodSettings& settings,
+                                      std::shared_ptr<VodCaches> caches) {
   const int root = ::open(settings.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0) {
-    return make_error("vod.root '{}': {}", settings.root, std::strerror(errno));
+    return make_error("cannot open '{}': {}", settings.root, std::strerror(errno));
   }
   auto root_fd = std::make_shared<Fd>(root);
-  auto index_cache = std::make_shared<Mp4IndexCache>(settings.index_cache_bytes);
-  return net::HttpRoute([root_fd, settings, index_cache](
+  // Views of the shared caches (one budget for every root).
+  auto index_cache = std::shared_ptr<Mp4IndexCache>(caches, &caches->mp4_indexes);
+  auto flv_index_cache = std::shared_ptr<FlvIndexCache>(caches, &caches->flv_indexes);
+  return net::HttpRoute([root_fd, settings, caches, index_cache, flv_index_cache](
                             net::HttpConnection& connection,
                             net::HttpRequest& request) -> awaitable<net::HttpOutcome> {
     static Counter& served = Metrics::global().counter("cascade_vod_requests_total");
@@ -73,7 +82,24 @@ Result<net::HttpRoute> make_vod_route(const VodSettings& settings) {
                                     "method not allowed\n");
       co_return net::HttpOutcome::kResponded;
     }
-    auto relative = relative_path_from_url(path.substr(settings.prefix.size()));
+    if (settings.list_directories && path.ends_with('/')) {
+      co_return co_await answer_directory_listing(connection, request, root_fd->fd, settings, path);
+    }
+    auto rate_override = requested_rate_override(settings, path, query);
+    if (!rate_override) {
+      refused.inc();
+      logger().info("[{}] refused {}: {}", connection.peer(), path, rate_override.error().message);
+      const std::string message = "rate override refused: " + rate_override.error().message + "\n";
+      co_await connection.send_text(request, http::status::forbidden, message);
+      co_return net::HttpOutcome::kResponded;
+    }
+    // HLS from an MP4 (vod_hls.h): {file}/index.m3u8 and the rest name a
+    // resource of {file}; the suffix is split off first, then {file} is
+    // resolved and opened like any other file.
+    std::string_view file_url = path.substr(settings.prefix.size());
+    const std::optional<VodHlsPath> hls = split_vod_hls_path(file_url);
+    if (hls) file_url = hls->file;
+    auto relative = relative_path_from_url(file_url);
     if (!relative) {
       refused.inc();
       logger().info("[{}] refused {}: {}", connection.peer(), path, relative.error().message);
@@ -83,6 +109,10 @@ Result<net::HttpRoute> make_vod_route(const VodSettings& settings) {
     }
     auto opened = open_beneath(root_fd->fd, relative.value());
     if (auto* error = std::get_if<OpenError>(&opened)) {
+      if (error->not_found && settings.list_directories &&
+          is_directory_beneath(root_fd->fd, relative.value())) {
+        co_return co_await redirect_to_directory(connection, request, path);
+      }
       if (!error->not_found) {
         refused.inc();
         logger().info("[{}] refused {}: {}", connection.peer(), path, error->message);
@@ -98,6 +128,11 @@ Result<net::HttpRoute> make_vod_route(const VodSettings& settings) {
     // RFC 9110 8.8: validators. The ETag changes whenever the file does.
     const std::string etag = fmt::format("\"{:x}-{:x}-{:x}\"", file.inode, file.size, file.mtime_s);
     const std::string last_modified = net::format_http_date(file.mtime_s);
+    if (hls) {
+      VodFileRequest hls_request{connection, request, settings,      path, query, relative.value(),
+                                 file,       etag,    last_modified, {}};
+      co_return co_await answer_vod_hls(hls_request, hls->target, *caches);
+    }
     const auto if_none = request[http::field::if_none_match];
     bool not_modified = !if_none.empty() && if_none_match(if_none, etag);
     if (if_none.empty()) {
@@ -121,8 +156,16 @@ Result<net::HttpRoute> make_vod_route(const VodSettings& settings) {
     VodFileRequest file_request{connection,    request,          settings, path,
                                 query,         relative.value(), file,     etag,
                                 last_modified, std::move(header)};
+    std::optional<TokenBucket> pacer =
+        make_response_pacer(file_request, rate_override.value(), *caches);
+    if (pacer) file_request.pacer = &*pacer;
     if (!query.empty() && is_mp4_family(relative.value())) {
       std::optional<net::HttpOutcome> seek = co_await answer_mp4_seek(file_request, *index_cache);
+      if (seek) co_return *seek;
+    }
+    if (!query.empty() && mime_type_for(relative.value()) == "video/x-flv") {
+      std::optional<net::HttpOutcome> seek =
+          co_await answer_flv_seek(file_request, *flv_index_cache);
       if (seek) co_return *seek;
     }
     co_return co_await answer_whole_or_range(file_request);

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "core/percent_encoding.h"
+#include "core/query_string.h"
 
 namespace cascade::hls {
 namespace {
@@ -38,8 +39,8 @@ bool parse_numbered(std::string_view name, std::string_view prefix, std::string_
                     uint64_t& number) {
   if (!name.starts_with(prefix) || !name.ends_with(suffix)) return false;
   if (name.size() <= prefix.size() + suffix.size()) return false;
-  return parse_path_number(
-      name.substr(prefix.size(), name.size() - prefix.size() - suffix.size()), number);
+  return parse_path_number(name.substr(prefix.size(), name.size() - prefix.size() - suffix.size()),
+                           number);
 }
 
 bool parse_media_name(std::string_view name, HlsTarget& target) {
@@ -84,8 +85,10 @@ bool is_playlist(Resource resource) {
     case Resource::kFmp4Playlist:
     case Resource::kTsPlaylist:
     case Resource::kFmp4DvrPlaylist:
-    case Resource::kTsDvrPlaylist: return true;
-    default: return false;
+    case Resource::kTsDvrPlaylist:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -141,13 +144,9 @@ std::optional<HlsTarget> parse_hls_path(std::string_view path) {
 Result<DeliveryDirectives> parse_delivery_directives(std::string_view query) {
   DeliveryDirectives directives;
   bool seen_skip = false;
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    auto eq = pair.find('=');
-    std::string_view name = pair.substr(0, eq);
-    std::string_view value = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+  while (const std::optional<QueryParameter> parameter = next_query_parameter(query)) {
+    const std::string_view name = parameter->name;
+    const std::string_view value = parameter->value;
     if (name == "_HLS_msn") {
       uint64_t msn = 0;
       if (directives.msn) return make_error("_HLS_msn given twice");

@@ -199,6 +199,7 @@ net::HttpRoute make_http_flv_route(live::Hub& hub, live::FormatId flv_format) {
     head += chunked ? "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
                     : "Connection: close\r\n\r\n";
     connection.stream().expires_never();
+    connection.bound_send_buffer();
     auto viewer = std::make_shared<FlvViewer>(connection, chunked, std::move(head));
     co_await viewer->run(hub, *key, flv_format);
     co_return net::HttpOutcome::kClose;

@@ -1,0 +1,108 @@
+// FileIndexCache<Index>: what was parsed out of a file (an MP4 sample index,
+// an FLV keyframe index, ...), kept by the file's identity (device, inode,
+// size, mtime), so a seek never parses the same file twice; a changed file
+// has a new identity and is parsed again. Bounded by the indexes' memory
+// (Index::memory_bytes()), least recently used dropped first; an index larger
+// than the whole budget is returned but not kept. Failures are not cached.
+//
+// Thread-safe: one mutex, taken per lookup, not held while building, so two
+// requests missing at once may both build (the first one stored wins).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include "core/metrics.h"
+#include "core/result.h"
+
+namespace cascade::vod {
+
+struct FileIdentity {
+  uint64_t device = 0, inode = 0, size = 0;
+  int64_t mtime_s = 0;
+  bool operator==(const FileIdentity&) const = default;
+};
+
+struct FileIdentityHash {
+  size_t operator()(const FileIdentity& id) const {
+    return std::hash<uint64_t>()(id.inode * 1'000'003 ^ id.device ^ id.size * 31 ^
+                                 static_cast<uint64_t>(id.mtime_s));
+  }
+};
+
+template <typename Index>
+class FileIndexCache {
+ public:
+  // Hits and misses are counted in the two named process-wide counters.
+  FileIndexCache(size_t max_bytes, std::string_view hits_metric, std::string_view misses_metric)
+      : max_bytes_(max_bytes),
+        hits_(Metrics::global().counter(hits_metric)),
+        misses_(Metrics::global().counter(misses_metric)) {}
+
+  // The index of the file `id`: cached, or `build()` (returning
+  // Result<Index>) called now on the calling thread and its result kept.
+  template <typename Build>
+  Result<std::shared_ptr<const Index>> get(const FileIdentity& id, Build&& build) {
+    {
+      std::lock_guard lock(mutex_);
+      auto it = entries_.find(id);
+      if (it != entries_.end()) {
+        lru_.splice(lru_.begin(), lru_, it->second.lru);
+        hits_.inc();
+        return it->second.index;
+      }
+    }
+    misses_.inc();
+    Result<Index> built = std::forward<Build>(build)();
+    if (!built) return built.error();
+    auto shared = std::make_shared<const Index>(std::move(built.value()));
+    const size_t size = shared->memory_bytes();
+    std::lock_guard lock(mutex_);
+    if (entries_.count(id) == 0 && size <= max_bytes_) {
+      lru_.push_front(id);
+      entries_.emplace(id, Entry{shared, size, lru_.begin()});
+      bytes_ += size;
+      while (bytes_ > max_bytes_) {
+        auto victim = entries_.find(lru_.back());
+        bytes_ -= victim->second.bytes;
+        entries_.erase(victim);
+        lru_.pop_back();
+      }
+    }
+    return std::shared_ptr<const Index>(std::move(shared));
+  }
+
+  // Bytes held by the kept indexes.
+  size_t bytes() const {
+    std::lock_guard lock(mutex_);
+    return bytes_;
+  }
+  size_t entries() const {
+    std::lock_guard lock(mutex_);
+    return entries_.size();
+  }
+
+ private:
+  struct Entry {
+    std::shared_ptr<const Index> index;
+    size_t bytes = 0;
+    std::list<FileIdentity>::iterator lru;
+  };
+
+  const size_t max_bytes_;
+  Counter& hits_;
+  Counter& misses_;
+  mutable std::mutex mutex_;
+  std::unordered_map<FileIdentity, Entry, FileIdentityHash> entries_;
+  std::list<FileIdentity> lru_;  // most recent first
+  size_t bytes_ = 0;
+};
+
+}  // namespace cascade::vod

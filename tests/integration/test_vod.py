@@ -171,3 +171,53 @@ def test_clients_hanging_up_mid_body_end_only_their_response(vod) -> None:
             s.recv(4096)
     status, _, body = server.http("GET", "/vod/films/movie.mp4")
     assert status == 200 and body == data
+
+
+def test_mp4_seek_in_a_two_hour_file_two_audio_tracks_and_audio_only(cascade, procs) -> None:
+    """The corpus the issue names beyond test_mp4_time_seek: a ~2 hour file (a
+    low-bitrate one, made fast: tiny frames, 2 fps), several audio tracks, and
+    an audio-only file. Every clip decodes, starts where asked and lasts as asked."""
+    root = procs.workdir / "long-root"
+    root.mkdir()
+    quiet = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+    run_bounded([*quiet, "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=2",
+                 "-f", "lavfi", "-i", "sine=frequency=300:sample_rate=8000", "-t", "7200",
+                 "-c:v", "libx264", "-preset", "ultrafast", "-g", "4", "-c:a", "aac",
+                 "-b:a", "8k", "-ac", "1", str(root / "long.mp4")], 300).check_returncode()
+    run_bounded([*quiet, "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25",
+                 "-f", "lavfi", "-i", "sine=frequency=300:sample_rate=44100",
+                 "-f", "lavfi", "-i", "sine=frequency=900:sample_rate=48000", "-t", "10",
+                 "-map", "0:v", "-map", "1:a", "-map", "2:a", "-c:v", "libx264",
+                 "-preset", "ultrafast", "-g", "25", "-bf", "2", "-c:a", "aac",
+                 "-movflags", "+faststart", str(root / "two-audio.mp4")], 120).check_returncode()
+    run_bounded([*quiet, "-f", "lavfi", "-i", "sine=frequency=500:sample_rate=44100", "-t", "10",
+                 "-c:a", "aac", str(root / "audio.m4a")], 120).check_returncode()
+    server = cascade(workers=2, config={"vod": {"root": str(root), "throttle": False}})
+
+    def clip(name: str, query: str) -> dict:
+        status, headers, body = server.http("GET", f"/vod/{name}?{query}", timeout=60)
+        assert status == 200, (name, query, body[:200])
+        assert int(headers["content-length"]) == len(body)
+        path = procs.workdir / f"clip-{name}-{query.replace('&', '_')}.mp4"
+        path.write_bytes(body)
+        decoded = run_bounded(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-i",
+                               str(path), "-map", "0", "-f", "null", "-"], 120)
+        assert decoded.returncode == 0 and decoded.stderr.decode().strip() == "", \
+            (name, query, decoded.stderr.decode()[-1000:])
+        return probe(path)
+
+    # Near the end of two hours (the moov holds ~14,400 video and ~56,000 audio samples).
+    for query, length in (("start=7000.3&end=7060", 60.0), ("start=7190", 10.0),
+                          ("start=3600&end=3601&exact=1", 1.0)):
+        info = clip("long.mp4", query)
+        assert abs(float(info["format"]["duration"]) - length) <= 2.1, (query, info["format"])
+    # Two audio tracks: both kept, in sync with the video.
+    info = clip("two-audio.mp4", "start=4.2&end=8")
+    kinds = sorted(s["codec_type"] for s in info["streams"])
+    assert kinds == ["audio", "audio", "video"], kinds
+    for stream in info["streams"]:
+        assert abs(float(stream["duration"]) - 4.0) <= 1.05, stream
+    # Audio-only: every frame is a sync sample, so the clip starts where asked.
+    info = clip("audio.m4a", "start=2.5&end=7.5")
+    assert [s["codec_type"] for s in info["streams"]] == ["audio"]
+    assert abs(float(info["format"]["duration"]) - 5.0) <= 0.1, info["format"]

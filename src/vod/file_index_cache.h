@@ -21,19 +21,24 @@
 
 #include "core/metrics.h"
 #include "core/result.h"
+#include "vod/vod_path.h"
 
 namespace cascade::vod {
 
 struct FileIdentity {
   uint64_t device = 0, inode = 0, size = 0;
-  int64_t mtime_s = 0;
+  int64_t mtime_ns = 0;  // nanoseconds: a rewrite within a second is a change
   bool operator==(const FileIdentity&) const = default;
 };
+
+inline FileIdentity identity_of(const OpenedFile& file) {
+  return {file.device, file.inode, file.size, file.mtime_ns};
+}
 
 struct FileIdentityHash {
   size_t operator()(const FileIdentity& id) const {
     return std::hash<uint64_t>()(id.inode * 1'000'003 ^ id.device ^ id.size * 31 ^
-                                 static_cast<uint64_t>(id.mtime_s));
+                                 static_cast<uint64_t>(id.mtime_ns));
   }
 };
 

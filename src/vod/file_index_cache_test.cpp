@@ -36,7 +36,7 @@ TEST(FileIndexCache, KeepsIndexesByFileIdentityWithinABudget) {
   EXPECT_EQ(misses.value(), 1u);
   // A changed file (new mtime) is a new identity.
   FileIdentity touched = file(1);
-  touched.mtime_s += 1;
+  touched.mtime_ns += 1;
   EXPECT_EQ((*cache.get(touched, build(100)))->built, 2);
   EXPECT_EQ(cache.bytes(), 200u);
   // Over budget: the least recently used goes (file(1), then touched...).

@@ -53,7 +53,7 @@ std::optional<uint64_t> media_bitrate_bits_per_s(const OpenedFile& file,
                                                  std::string_view relative_path,
                                                  VodCaches& caches) {
   const std::string_view type = mime_type_for(relative_path);
-  const FileIdentity id{file.device, file.inode, file.size, file.mtime_s};
+  const FileIdentity id = identity_of(file);
   if (is_mp4_family(type)) {
     auto index = caches.mp4_indexes.get(file.fd, id);
     if (!index) return std::nullopt;

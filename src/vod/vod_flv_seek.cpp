@@ -105,7 +105,7 @@ awaitable<std::optional<net::HttpOutcome>> answer_flv_seek(VodFileRequest& r,
       co_return co_await refuse(r, http::status::range_not_satisfiable, reason);
     }
   }
-  const FileIdentity id{r.file.device, r.file.inode, r.file.size, r.file.mtime_s};
+  const FileIdentity id = identity_of(r.file);
   auto index = indexes.get(r.file.fd, id);
   if (!index) co_return co_await cannot_seek(r, index.error().message);
   FdSource source(r.file.fd, r.file.size);
@@ -127,7 +127,7 @@ awaitable<std::optional<net::HttpOutcome>> answer_flv_seek(VodFileRequest& r,
   const std::string keyed_query =
       fmt::format("{}:{}", seek.unit == flv::FlvSeekUnit::kBytes ? "bytes" : "seconds", r.query);
   r.header.set(http::field::etag,
-               fmt::format("\"{:x}-{:x}-{:x}-{:x}\"", r.file.inode, r.file.size, r.file.mtime_s,
+               fmt::format("\"{:x}-{:x}-{:x}-{:x}\"", r.file.inode, r.file.size, r.file.mtime_ns,
                            std::hash<std::string>()(keyed_query)));
   r.header.erase(http::field::accept_ranges);
   co_return co_await answer_head_and_ranges(r, plan.header, plan.ranges);

@@ -57,7 +57,7 @@ SharedBytes mux_ts(const media::TrackSet& tracks, const media::Mp4SegmentSamples
 }  // namespace
 
 std::string vod_hls_version(const OpenedFile& file, MediaTimeMs segment_target_ms) {
-  return fmt::format("{:x}-{:x}-{:x}-{}", file.inode, file.size, file.mtime_s, segment_target_ms);
+  return fmt::format("{:x}-{:x}-{:x}-{}", file.inode, file.size, file.mtime_ns, segment_target_ms);
 }
 
 awaitable<net::HttpOutcome> answer_vod_hls(VodFileRequest& r, const VodHlsTarget& target,
@@ -80,7 +80,7 @@ awaitable<net::HttpOutcome> answer_vod_hls(VodFileRequest& r, const VodHlsTarget
                                              ? kImmutable
                                              : std::string_view(r.settings.cache_control);
 
-  const FileIdentity id{r.file.device, r.file.inode, r.file.size, r.file.mtime_s};
+  const FileIdentity id = identity_of(r.file);
   auto index = caches.mp4_indexes.get(r.file.fd, id);
   std::shared_ptr<const VodHlsPlan> plan;
   std::string problem;

@@ -58,7 +58,7 @@ awaitable<std::optional<net::HttpOutcome>> answer_mp4_seek(VodFileRequest& r,
     co_return net::HttpOutcome::kResponded;
   }
   if (!*seek) co_return std::nullopt;
-  const FileIdentity id{r.file.device, r.file.inode, r.file.size, r.file.mtime_s};
+  const FileIdentity id = identity_of(r.file);
   auto index = indexes.get(r.file.fd, id);
   // Fragmented MP4 has no moov sample tables: it is served whole, by ranges.
   if (!index && index.error().message == "fragmented MP4") co_return std::nullopt;
@@ -77,7 +77,7 @@ awaitable<std::optional<net::HttpOutcome>> answer_mp4_seek(VodFileRequest& r,
   }
   // Each clip of a file is its own representation.
   r.header.set(http::field::etag,
-               fmt::format("\"{:x}-{:x}-{:x}-{:x}\"", r.file.inode, r.file.size, r.file.mtime_s,
+               fmt::format("\"{:x}-{:x}-{:x}-{:x}\"", r.file.inode, r.file.size, r.file.mtime_ns,
                            std::hash<std::string_view>()(r.query)));
   r.header.erase(http::field::accept_ranges);
   // The clip paces as the file does: its bitrate is the file's.

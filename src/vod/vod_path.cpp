@@ -56,8 +56,13 @@ std::variant<OpenedFile, OpenError> open_beneath(int root_fd, const std::string&
   }
   // Back to blocking reads (O_NONBLOCK only kept a FIFO from blocking open).
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-  return OpenedFile{fd, static_cast<uint64_t>(st.st_size), static_cast<int64_t>(st.st_mtim.tv_sec),
-                    static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_dev)};
+  return OpenedFile{fd,
+                    static_cast<uint64_t>(st.st_size),
+                    static_cast<int64_t>(st.st_mtim.tv_sec),
+                    static_cast<uint64_t>(st.st_ino),
+                    static_cast<uint64_t>(st.st_dev),
+                    static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
+                        static_cast<int64_t>(st.st_mtim.tv_nsec)};
 }
 
 }  // namespace cascade::vod

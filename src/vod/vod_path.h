@@ -26,6 +26,9 @@ struct OpenedFile {
   int64_t mtime_s = 0;
   uint64_t inode = 0;
   uint64_t device = 0;
+  // Modification time in nanoseconds: a file rewritten within the same
+  // second (same size, same inode) still gets a new identity and ETag.
+  int64_t mtime_ns = 0;
 };
 struct OpenError {
   bool not_found = false;

@@ -126,11 +126,12 @@ Result<net::HttpRoute> make_vod_route(const VodSettings& settings,
     Fd file_fd(file.fd);
 
     // RFC 9110 8.8: validators. The ETag changes whenever the file does.
-    const std::string etag = fmt::format("\"{:x}-{:x}-{:x}\"", file.inode, file.size, file.mtime_s);
+    const std::string etag =
+        fmt::format("\"{:x}-{:x}-{:x}\"", file.inode, file.size, file.mtime_ns);
     const std::string last_modified = net::format_http_date(file.mtime_s);
     if (hls) {
-      VodFileRequest hls_request{connection, request, settings,      path, query, relative.value(),
-                                 file,       etag,    last_modified, {}};
+      VodFileRequest hls_request{connection,       request, settings, path,          query,
+                                 relative.value(), file,    etag,     last_modified, {}};
       co_return co_await answer_vod_hls(hls_request, hls->target, *caches);
     }
     const auto if_none = request[http::field::if_none_match];

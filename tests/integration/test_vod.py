@@ -221,3 +221,20 @@ def test_mp4_seek_in_a_two_hour_file_two_audio_tracks_and_audio_only(cascade, pr
     info = clip("audio.m4a", "start=2.5&end=7.5")
     assert [s["codec_type"] for s in info["streams"]] == ["audio"]
     assert abs(float(info["format"]["duration"]) - 5.0) <= 0.1, info["format"]
+
+
+def test_a_same_size_rewrite_within_one_second_is_a_new_version(vod) -> None:
+    """Validators and cached indexes use the nanosecond mtime: a file rewritten
+    in place within the same second (same inode, same size) is not served from
+    a stale ETag (a 304 for bytes the client does not have)."""
+    server, root, _ = vod
+    path = root / "notes.txt"
+    second = 1_700_000_000 * 1_000_000_000
+    os.utime(path, ns=(second + 1, second + 1))
+    status, headers, body = server.http("GET", "/vod/notes.txt")
+    assert status == 200 and body == b"hello\n"
+    path.write_bytes(b"HELLO\n")
+    os.utime(path, ns=(second + 2, second + 2))
+    status, _, body = server.http("GET", "/vod/notes.txt",
+                                  headers={"If-None-Match": headers["etag"]})
+    assert status == 200 and body == b"HELLO\n"

@@ -76,6 +76,27 @@ bool is_mp3_frame(const Frame& frame) {
   return tag && is_mp3(*tag);
 }
 
+Result<AudioTrackConfig> audio_config_from_specific_config(SharedBytes specific_config,
+                                                           std::string_view what) {
+  auto aac = parse_aac_audio_specific_config(specific_config.span());
+  if (!aac) return make_error("{}: {}", what, aac.error().message);
+  if (aac->channel_configuration == 0 || aac->sampling_frequency_index == 15) {
+    // ADTS (MPEG-TS) cannot describe these; rare outside broadcast.
+    return make_error("AAC with a program config element or explicit frequency is not supported");
+  }
+  AudioTrackConfig config;
+  config.codec = AudioCodecId::kAac;
+  config.specific_config = std::move(specific_config);
+  config.aac_object_type = aac->object_type;
+  config.sampling_frequency_index = aac->sampling_frequency_index;
+  config.channel_configuration = aac->channel_configuration;
+  config.sample_rate = aac->sample_rate;
+  config.channels = aac->channel_configuration == 7 ? 8 : aac->channel_configuration;
+  config.samples_per_frame = 1024;
+  config.codec_string = aac_codec_string(*aac);
+  return config;
+}
+
 Result<AudioTrackConfig> audio_config_from_frame(const Frame& frame) {
   auto tag = flv::parse_audio_tag(frame.payload.span());
   if (!tag) return tag.error();
@@ -83,23 +104,9 @@ Result<AudioTrackConfig> audio_config_from_frame(const Frame& frame) {
   AudioTrackConfig config;
   if (is_aac(*tag)) {
     if (!tag->sequence_header) return make_error("not an AAC sequence header");
-    auto aac = parse_aac_audio_specific_config(body);
-    if (!aac) return make_error("AAC sequence header: {}", aac.error().message);
-    if (aac->channel_configuration == 0 || aac->sampling_frequency_index == 15) {
-      // ADTS (MPEG-TS) cannot describe these; rare outside broadcast.
-      return make_error("AAC with a program config element or explicit frequency is not supported");
-    }
-    config.codec = AudioCodecId::kAac;
-    config.specific_config =
-        frame.payload.slice(tag->header_size, frame.payload.size() - tag->header_size);
-    config.aac_object_type = aac->object_type;
-    config.sampling_frequency_index = aac->sampling_frequency_index;
-    config.channel_configuration = aac->channel_configuration;
-    config.sample_rate = aac->sample_rate;
-    config.channels = aac->channel_configuration == 7 ? 8 : aac->channel_configuration;
-    config.samples_per_frame = 1024;
-    config.codec_string = aac_codec_string(*aac);
-    return config;
+    return audio_config_from_specific_config(
+        frame.payload.slice(tag->header_size, frame.payload.size() - tag->header_size),
+        "AAC sequence header");
   }
   if (is_mp3(*tag)) {
     auto header = parse_mpeg_audio_header(body);

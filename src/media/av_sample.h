@@ -101,6 +101,12 @@ Result<VideoTrackConfig> video_config_from_record(VideoCodecId codec, SharedByte
 // what is unsupported (other codecs) or malformed.
 Result<VideoTrackConfig> video_config_from_frame(const Frame& frame);
 
+// The audio track config from an AAC AudioSpecificConfig (ISO/IEC 14496-3
+// 1.6.2.1), as an FLV AAC sequence header or an MP4 esds carries it. Errors
+// start with `what`.
+Result<AudioTrackConfig> audio_config_from_specific_config(SharedBytes specific_config,
+                                                           std::string_view what);
+
 // The audio track config from an AAC sequence-header frame, or from any MP3
 // frame (MP3 has no sequence header: the MPEG audio frame header describes it).
 Result<AudioTrackConfig> audio_config_from_frame(const Frame& frame);

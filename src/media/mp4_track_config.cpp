@@ -6,7 +6,6 @@
 
 #include "core/byte_order.h"
 #include "core/byte_reader.h"
-#include "media/aac_config.h"
 #include "media/mp4_box_writer.h"
 
 namespace cascade::media {
@@ -150,23 +149,8 @@ Result<EsdsInfo> parse_esds(std::span<const uint8_t> esds) {
 
 Result<AudioTrackConfig> aac_config(std::span<const uint8_t> specific_info) {
   if (specific_info.empty()) return make_error("AAC without an AudioSpecificConfig");
-  auto aac = parse_aac_audio_specific_config(specific_info);
-  if (!aac) return make_error("AudioSpecificConfig: {}", aac.error().message);
-  if (aac->channel_configuration == 0 || aac->sampling_frequency_index == 15) {
-    // ADTS (MPEG-TS) cannot describe these, as for live streams.
-    return make_error("AAC with a program config element or explicit frequency is not supported");
-  }
-  AudioTrackConfig config;
-  config.codec = AudioCodecId::kAac;
-  config.specific_config = SharedBytes::copy_of(specific_info);
-  config.aac_object_type = aac->object_type;
-  config.sampling_frequency_index = aac->sampling_frequency_index;
-  config.channel_configuration = aac->channel_configuration;
-  config.sample_rate = aac->sample_rate;
-  config.channels = aac->channel_configuration == 7 ? 8 : aac->channel_configuration;
-  config.samples_per_frame = 1024;
-  config.codec_string = aac_codec_string(*aac);
-  return config;
+  return audio_config_from_specific_config(SharedBytes::copy_of(specific_info),
+                                           "AudioSpecificConfig");
 }
 
 // MPEG audio Layer III: the version follows from the sample rate (11172-3,

@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
-#include <cctype>
 #include <chrono>
 
 #include "core/log.h"
+#include "core/percent_encoding.h"
 #include "protocols/hls/master_playlist.h"
 
 namespace cascade::servers {
@@ -29,23 +29,6 @@ int64_t unix_now_s() {
 
 SharedBytes to_bytes(const std::string& text) {
   return SharedBytes::copy_of(text);
-}
-
-// RFC 3986 unreserved characters pass; everything else is percent-encoded,
-// so a stream name is always a relative path segment.
-std::string uri_escape(std::string_view name) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : name) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0x0F]);
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -345,7 +328,7 @@ void HlsStream::render_segment_update() {
   }
   variant.codecs = codecs;
   const size_t slash = key_.find('/');
-  variant.uri = uri_escape(key_.substr(slash + 1)) + "/index.m3u8";
+  variant.uri = percent_encode(key_.substr(slash + 1)) + "/index.m3u8";
   master_ = render_playlist(hls::render_master_playlist({variant}), segment_ms, now);
 }
 

@@ -13,6 +13,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "core/percent_encoding.h"
+
 namespace cascade::vod {
 namespace {
 
@@ -76,23 +78,6 @@ void append_html_escaped(std::string& out, std::string_view text) {
         break;
       default:
         out.push_back(c);
-    }
-  }
-}
-
-// RFC 3986 2.3: everything but unreserved characters is percent-encoded, so
-// a name is always one relative path segment ("a:b" cannot become a scheme).
-void append_percent_encoded(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
-      out.push_back(c);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[byte >> 4]);
-      out.push_back(kHex[byte & 0xF]);
     }
   }
 }

@@ -17,11 +17,6 @@ std::optional<uint64_t> bitrate(uint64_t bytes, double duration_s) {
   return static_cast<uint64_t>(std::max(1.0, bits_per_s));
 }
 
-bool is_mp4_family(std::string_view type) {
-  return type == "video/mp4" || type == "audio/mp4" || type == "video/quicktime" ||
-         type == "video/3gpp";
-}
-
 }  // namespace
 
 std::optional<uint64_t> mp4_bitrate_bits_per_s(const media::Mp4Index& index) {
@@ -54,7 +49,7 @@ std::optional<uint64_t> media_bitrate_bits_per_s(const OpenedFile& file,
                                                  VodCaches& caches) {
   const std::string_view type = mime_type_for(relative_path);
   const FileIdentity id = identity_of(file);
-  if (is_mp4_family(type)) {
+  if (is_mp4_family(relative_path)) {
     auto index = caches.mp4_indexes.get(file.fd, id);
     if (!index) return std::nullopt;
     return mp4_bitrate_bits_per_s(*index.value());

@@ -54,4 +54,10 @@ std::string_view mime_type_for(std::string_view path) {
   return "application/octet-stream";
 }
 
+bool is_mp4_family(std::string_view path) {
+  const std::string_view type = mime_type_for(path);
+  return type == "video/mp4" || type == "audio/mp4" || type == "video/quicktime" ||
+         type == "video/3gpp";
+}
+
 }  // namespace cascade::vod

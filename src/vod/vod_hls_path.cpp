@@ -1,18 +1,9 @@
 #include "vod/vod_hls_path.h"
 
-#include <array>
-#include <cctype>
+#include "vod/mime_type.h"
 
 namespace cascade::vod {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != b[i]) return false;
-  }
-  return true;
-}
 
 // "0" or a decimal number without a leading zero, at most kMaxSegmentDigits
 // digits.
@@ -59,13 +50,7 @@ bool is_hls_source_name(std::string_view name) {
   }
   // The name before the extension must not be empty ("/.mp4").
   if (dot == 0 || (slash != std::string_view::npos && dot == slash + 1)) return false;
-  static constexpr std::array<std::string_view, 5> kExtensions = {"mp4", "m4v", "m4a", "mov",
-                                                                  "3gp"};
-  const std::string_view extension = name.substr(dot + 1);
-  for (std::string_view known : kExtensions) {
-    if (iequals(extension, known)) return true;
-  }
-  return false;
+  return is_mp4_family(name);
 }
 
 std::optional<VodHlsPath> split_vod_hls_path(std::string_view url_path) {

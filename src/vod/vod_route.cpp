@@ -47,12 +47,6 @@ struct Fd {
   int fd;
 };
 
-bool is_mp4_family(std::string_view path) {
-  const std::string_view type = mime_type_for(path);
-  return type == "video/mp4" || type == "audio/mp4" || type == "video/quicktime" ||
-         type == "video/3gpp";
-}
-
 }  // namespace
 
 Result<net::HttpRoute> make_vod_route(const VodSettings& settings,

@@ -29,8 +29,9 @@ CONFIG = {
 class Arena:
     """A server with a live stream and healthy viewers, shared by this module."""
 
-    def __init__(self, launch: Callable[..., Cascade], procs, media) -> None:
-        self.server = launch(workers=2, config=CONFIG)
+    def __init__(self, launch: Callable[..., Cascade], procs, media,
+                 config: dict | None = None) -> None:
+        self.server = launch(workers=2, config=config or CONFIG)
         self.procs = procs
         self.publisher = ffmpeg_publish(procs, media.av, self.server.rtmp_url("main"))
         self.server.wait_publishing("main")

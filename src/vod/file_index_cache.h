@@ -3,12 +3,17 @@
 // size, mtime), so a seek never parses the same file twice; a changed file
 // has a new identity and is parsed again. Bounded by the indexes' memory
 // (Index::memory_bytes()), least recently used dropped first; an index larger
-// than the whole budget is returned but not kept. Failures are not cached.
+// than the whole budget is returned but not kept. Failures are cached too
+// (the error, charged kFailureBytes plus its message to the budget): a broken
+// or hostile file is parsed once per version, not once per request, so
+// asking for it again and again costs no more than asking for a good one. A
+// failure is kept for kFailureTtl only: a read error may be passing.
 //
 // Thread-safe: one mutex, taken per lookup, not held while building, so two
 // requests missing at once may both build (the first one stored wins).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -45,6 +50,10 @@ struct FileIdentityHash {
 template <typename Index>
 class FileIndexCache {
  public:
+  // What one cached failure costs, besides its message, and how long it is kept.
+  static constexpr size_t kFailureBytes = 256;
+  static constexpr std::chrono::seconds kFailureTtl{60};
+
   // Hits and misses are counted in the two named process-wide counters.
   FileIndexCache(size_t max_bytes, std::string_view hits_metric, std::string_view misses_metric)
       : max_bytes_(max_bytes),
@@ -58,33 +67,34 @@ class FileIndexCache {
     {
       std::lock_guard lock(mutex_);
       auto it = entries_.find(id);
+      if (it != entries_.end() && !it->second.index &&
+          std::chrono::steady_clock::now() >= it->second.failure_expires) {
+        bytes_ -= it->second.bytes;
+        lru_.erase(it->second.lru);
+        entries_.erase(it);
+        it = entries_.end();
+      }
       if (it != entries_.end()) {
         lru_.splice(lru_.begin(), lru_, it->second.lru);
         hits_.inc();
+        if (!it->second.index) return it->second.failure;
         return it->second.index;
       }
     }
     misses_.inc();
     Result<Index> built = std::forward<Build>(build)();
-    if (!built) return built.error();
+    if (!built) {
+      keep(id, Entry{nullptr, built.error(), std::chrono::steady_clock::now() + kFailureTtl,
+                     kFailureBytes + built.error().message.size(), {}});
+      return built.error();
+    }
     auto shared = std::make_shared<const Index>(std::move(built.value()));
     const size_t size = shared->memory_bytes();
-    std::lock_guard lock(mutex_);
-    if (entries_.count(id) == 0 && size <= max_bytes_) {
-      lru_.push_front(id);
-      entries_.emplace(id, Entry{shared, size, lru_.begin()});
-      bytes_ += size;
-      while (bytes_ > max_bytes_) {
-        auto victim = entries_.find(lru_.back());
-        bytes_ -= victim->second.bytes;
-        entries_.erase(victim);
-        lru_.pop_back();
-      }
-    }
+    keep(id, Entry{shared, {}, {}, size, {}});
     return std::shared_ptr<const Index>(std::move(shared));
   }
 
-  // Bytes held by the kept indexes.
+  // Bytes held by the kept indexes and failures.
   size_t bytes() const {
     std::lock_guard lock(mutex_);
     return bytes_;
@@ -96,10 +106,29 @@ class FileIndexCache {
 
  private:
   struct Entry {
-    std::shared_ptr<const Index> index;
+    std::shared_ptr<const Index> index;  // null: `failure` is what building gave
+    Error failure;
+    std::chrono::steady_clock::time_point failure_expires;
     size_t bytes = 0;
     std::list<FileIdentity>::iterator lru;
   };
+
+  // Stores `entry` unless `id` is already kept or it exceeds the budget;
+  // then evicts the least recently used down to the budget.
+  void keep(const FileIdentity& id, Entry entry) {
+    std::lock_guard lock(mutex_);
+    if (entries_.count(id) != 0 || entry.bytes > max_bytes_) return;
+    lru_.push_front(id);
+    entry.lru = lru_.begin();
+    bytes_ += entry.bytes;
+    entries_.emplace(id, std::move(entry));
+    while (bytes_ > max_bytes_) {
+      auto victim = entries_.find(lru_.back());
+      bytes_ -= victim->second.bytes;
+      entries_.erase(victim);
+      lru_.pop_back();
+    }
+  }
 
   const size_t max_bytes_;
   Counter& hits_;

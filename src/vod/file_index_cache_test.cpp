@@ -50,15 +50,40 @@ TEST(FileIndexCache, KeepsIndexesByFileIdentityWithinABudget) {
   auto huge = cache.get(file(3), build(1000));
   ASSERT_TRUE(huge);
   EXPECT_EQ(cache.bytes(), 200u);
-  // Failures are returned and not cached.
+}
+
+TEST(FileIndexCache, KeepsFailuresSoABrokenFileIsParsedOncePerVersion) {
+  using Cache = FileIndexCache<FakeIndex>;
+  Cache cache(Cache::kFailureBytes + 6 + 10, "test_file_index_cache_hits_total",
+              "test_file_index_cache_misses_total");
   int failures = 0;
   auto fail = [&failures]() -> Result<FakeIndex> {
     ++failures;
     return make_error("broken");
   };
-  EXPECT_FALSE(cache.get(file(4), fail));
-  EXPECT_FALSE(cache.get(file(4), fail));
+  auto first = cache.get(file(4), fail);
+  ASSERT_FALSE(first);
+  EXPECT_EQ(first.error().message, "broken");
+  auto second = cache.get(file(4), fail);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().message, "broken");
+  EXPECT_EQ(failures, 1);
+  EXPECT_EQ(cache.bytes(), Cache::kFailureBytes + 6);
+  // A new version of the file is tried again; failures share the budget.
+  FileIdentity fixed = file(4);
+  fixed.mtime_ns += 1;
+  auto good = cache.get(fixed, [] { return Result<FakeIndex>(FakeIndex{10, 1}); });
+  ASSERT_TRUE(good);
+  EXPECT_EQ(cache.bytes(), Cache::kFailureBytes + 6 + 10);
+  EXPECT_EQ(cache.entries(), 2u);
+  // One more failure does not fit with the others: the least recently used
+  // (file 4's failure) goes, and is parsed again when asked for.
+  EXPECT_FALSE(cache.get(file(5), fail));
   EXPECT_EQ(failures, 2);
+  EXPECT_EQ(cache.entries(), 2u);
+  EXPECT_EQ(cache.bytes(), Cache::kFailureBytes + 6 + 10);
+  EXPECT_FALSE(cache.get(file(4), fail));
+  EXPECT_EQ(failures, 3);
 }
 
 }  // namespace

@@ -97,11 +97,17 @@ TEST(VodHlsPlanCache, CachesByIdentityWithinASixteenthOfTheIndexBudget) {
   EXPECT_EQ(other_target.value()->segment_target_ms, 2000);
   EXPECT_GT(other_target.value()->plan.segments.size(), a_again.value()->plan.segments.size());
   EXPECT_EQ(cache.get({1, 1, 100, 5}, media.index, 6000).value().get(), a_again.value().get());
-  // Failures are errors, not entries.
+  // Failures are kept too (a broken file is planned once per version),
+  // charged to the same budget: here the oldest plan makes room.
   auto broken = media;
   broken.index.tracks[0].stsd = testing::mp4a_stsd();
-  EXPECT_FALSE(cache.get({9, 9, 9, 9}, broken.index, 6000).ok());
-  EXPECT_EQ(cache.bytes(), plan_bytes * 2);
+  auto failed = cache.get({9, 9, 9, 9}, broken.index, 6000);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(cache.get({9, 9, 9, 9}, broken.index, 6000).error().message, failed.error().message);
+  const size_t failure_bytes =
+      FileIndexCache<VodHlsPlan>::kFailureBytes + failed.error().message.size();
+  ASSERT_GT(plan_bytes * 2 + failure_bytes, (plan_bytes * 2 + plan_bytes / 2));
+  EXPECT_EQ(cache.bytes(), plan_bytes + failure_bytes);
 }
 
 }  // namespace

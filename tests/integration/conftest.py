@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import faulthandler
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -81,6 +82,10 @@ def _failed(request: pytest.FixtureRequest) -> bool:
                for w in ("setup", "call"))
 
 
+SANITIZER_REPORT = re.compile(r"(ERROR: AddressSanitizer|ERROR: LeakSanitizer|"
+                              r"WARNING: ThreadSanitizer|runtime error: ).*")
+
+
 class Launcher:
     """Starts cascade servers; at close, checks that none crashed and kills
     every process started through it (servers and clients)."""
@@ -107,6 +112,13 @@ class Launcher:
         if crashed:
             pytest.fail("cascade exited during the test: " +
                         ", ".join(f"{s.proc.name} rc={s.proc.poll()}" for s in crashed),
+                        pytrace=False)
+        # Under the sanitizer builds (scripts/test-sanitizers) a report may
+        # come from a server the test stopped on purpose.
+        reports = [(s.proc.name, m.group(0)) for s in self.servers
+                   if (m := SANITIZER_REPORT.search(s.log()))]
+        if reports:
+            pytest.fail("sanitizer report: " + "; ".join(f"{n}: {r}" for n, r in reports),
                         pytrace=False)
 
 

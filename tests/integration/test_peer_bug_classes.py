@@ -274,6 +274,12 @@ def test_contradicting_sample_tables_get_422_and_nothing_else_is_hurt(arena: Are
             assert status == 422, (name, suffix, status, body[:200])
         server.wait_log(rf"/vod/{name}\.mp4: cannot seek: ", 5)
         server.wait_log(rf"/vod/{name}\.mp4/index\.m3u8: cannot index this file: ", 5)
+    # Failures are cached per file version: asking again parses nothing.
+    misses = server.metric("cascade_vod_index_cache_misses_total")
+    for name in files.hostile:
+        status, _ = raw_request(server.http_port, f"/vod/{name}.mp4?start=2")
+        assert status == 422
+    assert server.metric("cascade_vod_index_cache_misses_total") == misses
     # The good file next to them still seeks.
     status, body = raw_request(server.http_port, "/vod/good.mp4?start=2")
     assert status == 200 and body[4:8] == b"ftyp"

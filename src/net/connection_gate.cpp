@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "core/metrics.h"
 #include "core/time.h"
 
 namespace cascade::net {
@@ -39,7 +40,9 @@ void ConnectionTicket::release() {
 }
 
 ConnectionGate::ConnectionGate(ConnectionLimits limits, Clock clock)
-    : limits_(limits), clock_(std::move(clock)) {}
+    : limits_(limits),
+      clock_(std::move(clock)),
+      open_gauge_(Metrics::global().gauge("cascade_connections_open")) {}
 
 int64_t ConnectionGate::now_ms() const {
   return clock_ ? clock_() : steady_now_ms();
@@ -114,6 +117,7 @@ ConnectionGate::Admission ConnectionGate::admit(const boost::asio::ip::address& 
   };
   if (!tracks_ips()) {
     if (!reserve_total()) return {{}, Refusal::kMaxConnections};
+    open_gauge_.add(1);
     return {ConnectionTicket(this, IpKey{}), Refusal::kNone};
   }
 
@@ -142,11 +146,13 @@ ConnectionGate::Admission ConnectionGate::admit(const boost::asio::ip::address& 
   }
   if (limits_.accept_rate_per_ip > 0) entry.tokens -= 1.0;
   ++entry.open;
+  open_gauge_.add(1);
   return {ConnectionTicket(this, key), Refusal::kNone};
 }
 
 void ConnectionGate::release(const IpKey& ip) {
   open_.fetch_sub(1, std::memory_order_relaxed);
+  open_gauge_.sub(1);
   if (!tracks_ips()) return;
   const int64_t now = now_ms();
   std::lock_guard lock(mutex_);

@@ -23,6 +23,9 @@
 // whole /64, so per-address limits would be trivial to dodge); IPv4-mapped
 // IPv6 addresses count as their IPv4 address.
 //
+// Metrics: cascade_connections_open counts the connections holding a ticket
+// (the listeners' refusals are counted by TcpListener).
+//
 // Contract: the gate outlives every ticket it issued.
 #pragma once
 
@@ -34,6 +37,8 @@
 #include <mutex>
 #include <string_view>
 #include <unordered_map>
+
+#include "core/metrics.h"
 
 namespace cascade::net {
 
@@ -131,6 +136,7 @@ class ConnectionGate {
   const ConnectionLimits limits_;
   const Clock clock_;
   std::atomic<uint64_t> open_{0};
+  Gauge& open_gauge_;
   mutable std::mutex mutex_;
   std::unordered_map<IpKey, PerIp, IpKeyHash> ips_;
   int64_t last_sweep_ms_ = 0;

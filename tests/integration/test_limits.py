@@ -189,6 +189,9 @@ def test_total_cap_refuses_across_ips_and_recovers(cascade, procs, media) -> Non
         for s in held:
             s.close()
         assert_still_playing(viewer, tags)
+        # Open now: the publisher, the viewer and this metrics request.
+        wait_for(lambda: server.metric("cascade_connections_open") == 3, 5, 0.1,
+                 "the open-connection gauge to count the closed connections out")
         assert server.metric('cascade_connections_refused_total{listener="http",'
                              'reason="max_connections"}') >= 1
         assert server.metric('cascade_connections_refused_total{listener="rtmp",'

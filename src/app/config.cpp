@@ -335,6 +335,17 @@ const std::vector<Field>& fields() {
       text("vod.throttle_secret", &C::vod, &C::Vod::throttle_secret, check_throttle_secret),
       text("vod.flv_start_unit", &C::vod, &C::Vod::flv_start_unit, check_flv_start_unit),
       vod_roots_field(),  // last of [vod]: entries start from the keys above
+
+      number("limits.max_connections", &C::limits, &C::Limits::max_connections, 0, 10'000'000),
+      number("limits.max_connections_per_ip", &C::limits, &C::Limits::max_connections_per_ip, 0,
+             10'000'000),
+      number("limits.accept_rate_per_ip", &C::limits, &C::Limits::accept_rate_per_ip, 0, 100'000),
+      number("limits.accept_burst_per_ip", &C::limits, &C::Limits::accept_burst_per_ip, 0,
+             1'000'000),
+      number("limits.max_publishers", &C::limits, &C::Limits::max_publishers, 0, 1'000'000),
+      number("limits.max_streams", &C::limits, &C::Limits::max_streams, 0, 1'000'000),
+      number("limits.rtmp_setup_timeout_ms", &C::limits, &C::Limits::rtmp_setup_timeout_ms, 0,
+             3'600'000),
   };
   return all;
 }
@@ -385,6 +396,10 @@ Status validate(const Config& config) {
   if (config.rtmp.chunk_size > config.rtmp.max_message_size) {
     return make_error("rtmp.chunk_size ({}) must not exceed rtmp.max_message_size ({})",
                       config.rtmp.chunk_size, config.rtmp.max_message_size);
+  }
+  if (config.limits.accept_burst_per_ip > 0 && config.limits.accept_rate_per_ip == 0) {
+    return make_error("limits.accept_burst_per_ip ({}) needs limits.accept_rate_per_ip",
+                      config.limits.accept_burst_per_ip);
   }
   if (!config.rtmp.enabled && !config.http.enabled) {
     return make_error("rtmp.enabled and http.enabled are both false: nothing to serve");

@@ -95,6 +95,19 @@ struct Config {
     bool operator==(const Vod&) const = default;
   } vod;
 
+  // Connection and resource limits (0 = unlimited), and the RTMP setup
+  // deadline; see conf/cascade.toml [limits].
+  struct Limits {
+    uint32_t max_connections = 0;             // open, all listeners together
+    uint32_t max_connections_per_ip = 0;      // open, per client IP (IPv6: per /64)
+    uint32_t accept_rate_per_ip = 0;          // new connections per second per IP
+    uint32_t accept_burst_per_ip = 0;         // 0: accept_rate_per_ip
+    uint32_t max_publishers = 0;              // streams being published
+    uint32_t max_streams = 0;                 // live streams, in grace included
+    uint32_t rtmp_setup_timeout_ms = 60'000;  // 0: none
+    bool operator==(const Limits&) const = default;
+  } limits;
+
   bool operator==(const Config&) const = default;
 };
 

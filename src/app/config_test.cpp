@@ -207,3 +207,47 @@ INSTANTIATE_TEST_SUITE_P(
 
 }  // namespace
 }  // namespace cascade::app
+
+namespace cascade::app {
+namespace {
+
+TEST(Config, LimitsSection) {
+  auto parsed = parse_config(R"(
+[limits]
+max_connections = 20000
+max_connections_per_ip = 100
+accept_rate_per_ip = 20
+accept_burst_per_ip = 50
+max_publishers = 10
+max_streams = 12
+rtmp_setup_timeout_ms = 0
+)",
+                             "limits.toml");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  const Config::Limits& limits = parsed->limits;
+  EXPECT_EQ(limits.max_connections, 20000u);
+  EXPECT_EQ(limits.max_connections_per_ip, 100u);
+  EXPECT_EQ(limits.accept_rate_per_ip, 20u);
+  EXPECT_EQ(limits.accept_burst_per_ip, 50u);
+  EXPECT_EQ(limits.max_publishers, 10u);
+  EXPECT_EQ(limits.max_streams, 12u);
+  EXPECT_EQ(limits.rtmp_setup_timeout_ms, 0u);
+  // The defaults refuse nothing.
+  const Config::Limits defaults;
+  EXPECT_EQ(defaults.max_connections + defaults.max_connections_per_ip +
+                defaults.accept_rate_per_ip + defaults.max_publishers + defaults.max_streams,
+            0u);
+
+  auto burst_alone = parse_config("[limits]\naccept_burst_per_ip = 5\n", "x.toml");
+  ASSERT_FALSE(burst_alone);
+  EXPECT_NE(burst_alone.error().message.find("accept_burst_per_ip (5) needs "
+                                             "limits.accept_rate_per_ip"),
+            std::string::npos)
+      << burst_alone.error().message;
+  auto negative = parse_config("[limits]\nmax_connections = -1\n", "x.toml");
+  ASSERT_FALSE(negative);
+  EXPECT_NE(negative.error().message.find("limits.max_connections"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cascade::app

@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "live/hub.h"
+#include "net/connection_gate.h"
 #include "net/endpoint.h"
 #include "net/http_server.h"
 #include "net/tcp_listener.h"
@@ -26,6 +27,7 @@ namespace cascade::app {
 
 struct Server::Parts {
   std::unique_ptr<net::WorkerPool> pool;
+  std::unique_ptr<net::ConnectionGate> gate;  // every listener's admissions
   std::unique_ptr<servers::HlsRegistry> hls;
   std::unique_ptr<live::Hub> hub;
   servers::RtmpServerConfig rtmp_config;
@@ -46,6 +48,8 @@ live::HubConfig hub_config(const Config& config) {
   hub.lag_skip_ms = config.live.lag_skip_ms;
   hub.lag_close_ms = config.live.lag_close_ms;
   hub.coalesce_ms = config.live.coalesce_ms;
+  hub.max_publishers = config.limits.max_publishers;
+  hub.max_streams = config.limits.max_streams;
   return hub;
 }
 
@@ -106,6 +110,11 @@ Status Server::start() {
   size_t workers = config_.server.workers;
   if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
   p.pool = std::make_unique<net::WorkerPool>(workers);
+  p.gate = std::make_unique<net::ConnectionGate>(
+      net::ConnectionLimits{.max_connections = config_.limits.max_connections,
+                            .max_connections_per_ip = config_.limits.max_connections_per_ip,
+                            .accept_rate_per_ip = config_.limits.accept_rate_per_ip,
+                            .accept_burst_per_ip = config_.limits.accept_burst_per_ip});
 
   const uint32_t chunk_size = config_.rtmp.chunk_size;
   std::vector<live::OutputFormat> formats = {
@@ -129,15 +138,19 @@ Status Server::start() {
     rc.session.limits.max_pending_bytes = uint64_t(config_.rtmp.max_message_size) * 4;
     rc.handshake_timeout_ms = config_.rtmp.handshake_timeout_ms;
     rc.publisher_idle_timeout_ms = config_.rtmp.publisher_idle_timeout_ms;
+    rc.setup_timeout_ms = config_.limits.rtmp_setup_timeout_ms;
     live::FormatId rtmp_format = *p.hub->find_format("rtmp");
     p.rtmp_listener = std::make_unique<net::TcpListener>(
         *p.pool, "rtmp",
-        [this, rtmp_format](boost::asio::ip::tcp::socket socket, size_t worker) {
+        [this, rtmp_format](boost::asio::ip::tcp::socket socket, size_t worker,
+                            net::ConnectionTicket ticket) {
           std::make_shared<servers::RtmpConnection>(std::move(socket), worker, *parts_->hub,
-                                                    rtmp_format, parts_->rtmp_config)
+                                                    rtmp_format, parts_->rtmp_config,
+                                                    std::move(ticket))
               ->start();
         },
         static_cast<int>(config_.server.send_buffer_bytes));
+    p.rtmp_listener->set_gate(*p.gate);  // RTMP has no refusal message before connect
     auto endpoint = net::parse_endpoint(config_.rtmp.listen);
     if (!endpoint) return make_error("rtmp.listen: {}", endpoint.error().message);
     auto bound = p.rtmp_listener->listen(*endpoint);
@@ -178,10 +191,15 @@ Status Server::start() {
     routes.push_back(servers::make_web_route());
     p.http = std::make_unique<net::HttpServer>(std::move(routes), limits);
     p.http_listener = std::make_unique<net::TcpListener>(
-        *p.pool, "http", [this](boost::asio::ip::tcp::socket socket, size_t worker) {
-          parts_->http->serve(std::move(socket), worker);
+        *p.pool, "http",
+        [this](boost::asio::ip::tcp::socket socket, size_t worker, net::ConnectionTicket ticket) {
+          parts_->http->serve(std::move(socket), worker, std::move(ticket));
         },
         0);  // HTTP: autotuned; live HTTP-FLV viewers bound theirs (HttpLimits)
+    p.http_listener->set_gate(*p.gate,
+                              "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n"
+                              "Content-Type: text/plain\r\nContent-Length: 20\r\n"
+                              "Connection: close\r\n\r\nconnection refused.\n");
     auto endpoint = net::parse_endpoint(config_.http.listen);
     if (!endpoint) return make_error("http.listen: {}", endpoint.error().message);
     auto bound = p.http_listener->listen(*endpoint);

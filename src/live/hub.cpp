@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 
 #include "core/log.h"
+#include "core/metrics.h"
 
 namespace cascade::live {
 
@@ -58,15 +59,38 @@ std::optional<FormatId> Hub::find_format(std::string_view name) const {
   return std::nullopt;
 }
 
-Result<std::unique_ptr<Publication>> Hub::publish(const std::string& key, size_t worker) {
+Result<std::unique_ptr<Publication>> Hub::publish(const std::string& key, size_t worker,
+                                                  PublishRefusal* refusal) {
   std::shared_ptr<Stream> stream;
   uint64_t generation = 0;
   {
     std::lock_guard lock(mutex_);
-    Entry& entry = streams_[key];
-    if (entry.stream && entry.publishing) {
-      return make_error("stream {} is already being published", key);
+    auto found = streams_.find(key);
+    auto refuse = [&](PublishRefusal why, Error error) {
+      if (refusal) *refusal = why;
+      static Counter& max_publishers =
+          Metrics::global().counter("cascade_publish_refused_total{reason=\"max_publishers\"}");
+      static Counter& max_streams =
+          Metrics::global().counter("cascade_publish_refused_total{reason=\"max_streams\"}");
+      if (why == PublishRefusal::kMaxPublishers) max_publishers.inc();
+      if (why == PublishRefusal::kMaxStreams) max_streams.inc();
+      return error;
+    };
+    if (found != streams_.end() && found->second.publishing) {
+      return refuse(PublishRefusal::kInUse,
+                    make_error("stream {} is already being published", key));
     }
+    if (config_.max_publishers > 0 && publishing_ >= config_.max_publishers) {
+      return refuse(
+          PublishRefusal::kMaxPublishers,
+          make_error("the server's limit of {} publishers is reached", config_.max_publishers));
+    }
+    if (found == streams_.end() && config_.max_streams > 0 &&
+        streams_.size() >= config_.max_streams) {
+      return refuse(PublishRefusal::kMaxStreams,
+                    make_error("the server's limit of {} streams is reached", config_.max_streams));
+    }
+    Entry& entry = found != streams_.end() ? found->second : streams_[key];
     if (!entry.stream) {
       std::vector<std::unique_ptr<StreamSubscriber>> subscribers;
       for (const auto& factory : subscriber_factories_) {
@@ -75,6 +99,7 @@ Result<std::unique_ptr<Publication>> Hub::publish(const std::string& key, size_t
       entry.stream = std::make_shared<Stream>(*this, key, worker, std::move(subscribers));
     }
     entry.publishing = true;
+    ++publishing_;
     generation = ++entry.generation;
     stream = entry.stream;
   }
@@ -84,8 +109,10 @@ Result<std::unique_ptr<Publication>> Hub::publish(const std::string& key, size_t
 void Hub::publisher_left(const std::shared_ptr<Stream>& stream, uint64_t generation) {
   std::lock_guard lock(mutex_);
   auto it = streams_.find(stream->key());
-  if (it != streams_.end() && it->second.stream == stream && it->second.generation == generation) {
+  if (it != streams_.end() && it->second.stream == stream && it->second.generation == generation &&
+      it->second.publishing) {
     it->second.publishing = false;
+    --publishing_;
   }
 }
 

@@ -55,6 +55,13 @@ class Publication {
   bool ended_ = false;
 };
 
+// Why Hub::publish refused a publisher.
+enum class PublishRefusal {
+  kInUse,          // another publisher holds the stream
+  kMaxPublishers,  // HubConfig::max_publishers streams are being published
+  kMaxStreams,     // HubConfig::max_streams streams exist
+};
+
 struct StreamStats {
   std::string key;
   bool publishing = false;
@@ -74,8 +81,12 @@ class Hub {
   ~Hub();
 
   // Claims `key` ("app/stream") for a publisher on `worker`. Fails if another
-  // publisher holds it.
-  Result<std::unique_ptr<Publication>> publish(const std::string& key, size_t worker);
+  // publisher holds it, or a limit (max_publishers, max_streams) is reached:
+  // then `refusal`, if given, says which. Existing streams are unaffected. A
+  // publisher resuming its stream within the grace period needs no new
+  // stream, only a publisher slot.
+  Result<std::unique_ptr<Publication>> publish(const std::string& key, size_t worker,
+                                               PublishRefusal* refusal = nullptr);
   // A viewer of `key` in `format` on `worker`, or nullptr if the stream is not
   // live. Call Viewer::start() once the result is stored.
   std::unique_ptr<Viewer> subscribe(const std::string& key, FormatId format, size_t worker,
@@ -113,6 +124,7 @@ class Hub {
   const std::vector<StreamSubscriberFactory> subscriber_factories_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Entry> streams_;
+  size_t publishing_ = 0;  // entries with publishing set; under mutex_
   std::vector<WorkerLocal> locals_;
 };
 

@@ -24,6 +24,11 @@ struct HubConfig {
   // also capped by Viewer::kMaxBatchBuffers).
   uint32_t max_batch_packets = 32;
   uint32_t max_batch_bytes = 256 * 1024;
+  // At most this many streams being published at once (0: unlimited).
+  uint32_t max_publishers = 0;
+  // At most this many streams in the registry (0: unlimited), counting those
+  // whose publisher left and that wait out publish_grace_ms for it.
+  uint32_t max_streams = 0;
 };
 
 }  // namespace cascade::live

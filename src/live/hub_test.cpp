@@ -229,6 +229,67 @@ TEST_F(HubTest, SecondPublisherIsRefused) {
   EXPECT_NE(second.error().message.find("already"), std::string::npos);
 }
 
+TEST_F(HubTest, PublishersBeyondMaxPublishersAreRefusedAndExistingOnesContinue) {
+  HubConfig config;
+  config.max_publishers = 2;
+  config.publish_grace_ms = 50;
+  make_hub(config);
+  auto a = hub_->publish("live/s", 0);
+  auto b = hub_->publish("live/b", 1);
+  ASSERT_TRUE(a && b);
+  PublishRefusal why = PublishRefusal::kInUse;
+  auto c = hub_->publish("live/c", 0, &why);
+  ASSERT_FALSE(c);
+  EXPECT_EQ(why, PublishRefusal::kMaxPublishers);
+  EXPECT_NE(c.error().message.find("limit of 2 publishers"), std::string::npos);
+  EXPECT_FALSE(hub_->is_live("live/c"));  // a refusal leaves no stream behind
+  // The first stream keeps going.
+  push(**a, TrackKind::kVideo, 1, 0, true);
+  settle();
+  FakeSink sink;
+  auto viewer = watch(sink, 1);
+  push(**a, TrackKind::kVideo, 2, 33);
+  settle();
+  EXPECT_EQ(sink.got.size(), 2u);
+  // A publisher leaving frees its slot at once (its stream lingers in grace).
+  (*b)->end();
+  b.value().reset();
+  auto again = hub_->publish("live/c", 0, &why);
+  EXPECT_TRUE(again);
+  // The same stream refused because it is in use says so.
+  auto dup = hub_->publish("live/s", 0, &why);
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(why, PublishRefusal::kInUse);
+}
+
+TEST_F(HubTest, NewStreamsBeyondMaxStreamsAreRefusedButAStreamInGraceResumes) {
+  HubConfig config;
+  config.max_streams = 1;
+  config.publish_grace_ms = 200;
+  make_hub(config);
+  auto a = hub_->publish("live/s", 0);
+  ASSERT_TRUE(a);
+  PublishRefusal why = PublishRefusal::kInUse;
+  auto b = hub_->publish("live/b", 1, &why);
+  ASSERT_FALSE(b);
+  EXPECT_EQ(why, PublishRefusal::kMaxStreams);
+  EXPECT_NE(b.error().message.find("limit of 1 streams"), std::string::npos);
+  // The stream's publisher drops and comes back within the grace period:
+  // still the one stream, so it may.
+  (*a)->end();
+  a.value().reset();
+  settle();
+  auto resumed = hub_->publish("live/s", 1);
+  ASSERT_TRUE(resumed);
+  EXPECT_TRUE((*resumed)->resumed());
+  // Once the stream is gone, another may take its place.
+  (*resumed)->end();
+  resumed.value().reset();
+  run_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(hub_->is_live("live/s"));
+  EXPECT_TRUE(hub_->publish("live/b", 1));
+}
+
 TEST_F(HubTest, UnknownStreamHasNoViewer) {
   make_hub();
   FakeSink sink;

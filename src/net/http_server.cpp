@@ -22,11 +22,12 @@ using boost::asio::awaitable;
 using boost::asio::use_awaitable;
 
 HttpConnection::HttpConnection(boost::asio::ip::tcp::socket socket, size_t worker,
-                               const HttpLimits& limits)
+                               const HttpLimits& limits, ConnectionTicket ticket)
     : stream_(std::move(socket)),
       worker_(worker),
       limits_(limits),
-      read_buffer_(limits.max_header_bytes + limits.max_body_bytes) {
+      read_buffer_(limits.max_header_bytes + limits.max_body_bytes),
+      ticket_(std::move(ticket)) {
   boost::system::error_code ec;
   auto remote = stream_.socket().remote_endpoint(ec);
   peer_ = ec ? "unknown" : to_string(remote);
@@ -163,13 +164,15 @@ awaitable<void> HttpConnection::send(HttpResponse response) {
 HttpServer::HttpServer(std::vector<HttpRoute> routes, HttpLimits limits)
     : routes_(std::move(routes)), limits_(std::move(limits)) {}
 
-void HttpServer::serve(boost::asio::ip::tcp::socket socket, size_t worker) {
+void HttpServer::serve(boost::asio::ip::tcp::socket socket, size_t worker,
+                       ConnectionTicket ticket) {
   // Responses are written whole (one gathered write or sendfile), so Nagle
   // only delays their last partial segment by a delayed ACK (~40 ms): off.
   boost::system::error_code ignored;
   socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
   auto executor = socket.get_executor();
-  auto connection = std::make_shared<HttpConnection>(std::move(socket), worker, limits_);
+  auto connection =
+      std::make_shared<HttpConnection>(std::move(socket), worker, limits_, std::move(ticket));
   boost::asio::co_spawn(
       executor, [this, connection]() -> awaitable<void> { co_await run(*connection); },
       [connection](std::exception_ptr error) {
@@ -193,14 +196,35 @@ awaitable<void> HttpServer::run(HttpConnection& connection) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(limits_.max_header_bytes);
     parser.body_limit(limits_.max_body_bytes);
-    connection.stream().expires_after(
-        std::chrono::milliseconds(first ? limits_.request_timeout_ms : limits_.idle_timeout_ms));
-    first = false;
     boost::system::error_code ec;
+    if (!first && buffer.size() == 0) {
+      // Kept alive: idle_timeout_ms for the next request's first byte...
+      connection.stream().expires_after(std::chrono::milliseconds(limits_.idle_timeout_ms));
+      const size_t n = co_await connection.stream().async_read_some(
+          buffer.prepare(std::min<size_t>(4096, buffer.max_size())),
+          boost::asio::redirect_error(use_awaitable, ec));
+      buffer.commit(n);
+      if (ec) break;  // closed, reset, or idle too long: nothing to answer
+    }
+    // ...then request_timeout_ms for the whole request, head and body: one
+    // deadline that trickled bytes do not push back (slowloris).
+    connection.stream().expires_after(std::chrono::milliseconds(limits_.request_timeout_ms));
+    first = false;
     co_await http::async_read(connection.stream(), buffer, parser,
                               boost::asio::redirect_error(use_awaitable, ec));
+    if (ec == boost::beast::error::timeout) {
+      // Counted only when a request had begun: a connection that never
+      // sent a byte is just closed.
+      static Counter& timeouts = Metrics::global().counter("cascade_http_request_timeouts_total");
+      if (parser.got_some()) {
+        timeouts.inc();
+        log::get("http").debug("[{}] request timeout: incomplete after {} ms", connection.peer(),
+                               limits_.request_timeout_ms);
+      }
+      break;
+    }
     if (ec == http::error::end_of_stream || ec == boost::asio::error::eof ||
-        ec == boost::beast::error::timeout || ec == boost::asio::error::connection_reset) {
+        ec == boost::asio::error::connection_reset) {
       break;
     }
     if (ec) {

@@ -17,6 +17,7 @@
 #include "core/memfd_store.h"
 #include "core/result.h"
 #include "core/shared_bytes.h"
+#include "net/connection_gate.h"
 
 namespace cascade::net {
 
@@ -28,9 +29,11 @@ using HttpResponseHeader = http::response_header<>;
 struct HttpLimits {
   uint32_t max_header_bytes = 8 * 1024;
   uint32_t max_body_bytes = 64 * 1024;
-  uint32_t request_timeout_ms = 10'000;  // whole request, from its first byte
-  uint32_t idle_timeout_ms = 30'000;     // between keep-alive requests
-  std::string cors_origin = "*";         // empty: no CORS headers
+  // Whole request (head and body), from its first byte (on a new
+  // connection: from accept), however slowly it trickles in (slowloris).
+  uint32_t request_timeout_ms = 10'000;
+  uint32_t idle_timeout_ms = 30'000;  // between keep-alive requests
+  std::string cors_origin = "*";      // empty: no CORS headers
   // SO_SNDBUF for a connection a route turns into a long-lived live stream
   // (HTTP-FLV): bounds kernel memory under many slow viewers. 0: the
   // kernel's autotuning, which every other HTTP response keeps (as nginx's
@@ -41,7 +44,9 @@ struct HttpLimits {
 
 class HttpConnection {
  public:
-  HttpConnection(boost::asio::ip::tcp::socket socket, size_t worker, const HttpLimits& limits);
+  // `ticket`: the connection's slot in the ConnectionGate, held for its life.
+  HttpConnection(boost::asio::ip::tcp::socket socket, size_t worker, const HttpLimits& limits,
+                 ConnectionTicket ticket = {});
 
   boost::beast::tcp_stream& stream() { return stream_; }
   boost::asio::ip::tcp::socket& socket() { return stream_.socket(); }
@@ -99,6 +104,7 @@ class HttpConnection {
   const HttpLimits& limits_;
   std::string peer_;
   boost::beast::flat_buffer read_buffer_;
+  ConnectionTicket ticket_;
 };
 
 enum class HttpOutcome {
@@ -111,8 +117,9 @@ using HttpRoute = std::function<boost::asio::awaitable<HttpOutcome>(HttpConnecti
 class HttpServer {
  public:
   HttpServer(std::vector<HttpRoute> routes, HttpLimits limits);
-  // Serves one accepted connection on its worker until it closes.
-  void serve(boost::asio::ip::tcp::socket socket, size_t worker);
+  // Serves one accepted connection on its worker until it closes; the
+  // connection holds `ticket` (ConnectionGate) until then.
+  void serve(boost::asio::ip::tcp::socket socket, size_t worker, ConnectionTicket ticket = {});
 
  private:
   boost::asio::awaitable<void> run(HttpConnection& connection);

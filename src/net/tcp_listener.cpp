@@ -86,6 +86,44 @@ Result<boost::asio::ip::tcp::endpoint> TcpListener::listen(
   return bound;
 }
 
+void TcpListener::set_gate(ConnectionGate& gate, std::string refusal) {
+  gate_ = &gate;
+  refusal_bytes_ = std::move(refusal);
+  for (Refusal reason :
+       {Refusal::kMaxConnections, Refusal::kMaxConnectionsPerIp, Refusal::kAcceptRate}) {
+    refused_by_gate_[static_cast<size_t>(reason)] = &Metrics::global().counter(
+        fmt::format("cascade_connections_refused_total{{listener=\"{}\",reason=\"{}\"}}", name_,
+                    to_string(reason)));
+  }
+}
+
+void TcpListener::refuse(boost::asio::ip::tcp::socket& socket,
+                         const boost::asio::ip::tcp::endpoint& peer, Refusal refusal) {
+  refused_by_gate_[static_cast<size_t>(refusal)]->inc();
+  const int fd = socket.native_handle();
+  if (!refusal_bytes_.empty()) {
+    // Whatever the client already sent is discarded first: closing with
+    // unread bytes would send a reset, which may destroy the answer before
+    // the client reads it. Non-blocking, bounded: a refusal never waits.
+    char discard[4096];
+    for (int i = 0; i < 4 && ::recv(fd, discard, sizeof discard, MSG_DONTWAIT) > 0; ++i) {
+    }
+    (void)::send(fd, refusal_bytes_.data(), refusal_bytes_.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  }
+  boost::system::error_code ignored;
+  socket.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+  socket.close(ignored);
+  ++refusals_unlogged_;
+  const int64_t now = steady_now_ms();
+  if (now - last_refusal_log_ms_ >= 1000) {
+    last_refusal_log_ms_ = now;
+    log::get("net").warn("{} listener: refused {} ({}; {} refused since the last report, {} open)",
+                         name_, to_string(peer), to_string(refusal), refusals_unlogged_,
+                         gate_->open());
+    refusals_unlogged_ = 0;
+  }
+}
+
 void TcpListener::start() {
   boost::asio::post(acceptor_.get_executor(), [this] { accept_next(); });
 }
@@ -127,12 +165,25 @@ bool TcpListener::is_out_of_descriptors(const boost::system::error_code& ec) con
 
 void TcpListener::dispatch(boost::asio::ip::tcp::socket socket, size_t worker) {
   accepted_.inc();
+  ConnectionTicket ticket;
+  if (gate_) {
+    boost::system::error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    if (ec) return;  // already gone (reset in the backlog): nothing to serve
+    auto admission = gate_->admit(peer.address());
+    if (!admission.admitted()) {
+      refuse(socket, peer, admission.refusal);
+      return;
+    }
+    ticket = std::move(admission.ticket);
+  }
   if (send_buffer_bytes_ > 0) {
     boost::system::error_code ignored;
     socket.set_option(boost::asio::socket_base::send_buffer_size(send_buffer_bytes_), ignored);
   }
-  boost::asio::post(pool_.context(worker), [this, worker, socket = std::move(socket)]() mutable {
-    handler_(std::move(socket), worker);
+  boost::asio::post(pool_.context(worker), [this, worker, socket = std::move(socket),
+                                            ticket = std::move(ticket)]() mutable {
+    handler_(std::move(socket), worker, std::move(ticket));
   });
 }
 

@@ -7,8 +7,16 @@
 // backlog. Nothing spins (accepting pauses briefly when even that fails);
 // existing connections are unaffected, and service resumes by itself once
 // descriptors free up.
+//
+// With a ConnectionGate (set_gate), each accepted connection is admitted or
+// refused before anything is allocated for it: a refused one gets the
+// listener's refusal bytes (if any: HTTP's 503) written without reading its
+// request, and is closed at once; it is counted in
+// cascade_connections_refused_total{listener,reason} and logged at most
+// once a second.
 #pragma once
 
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
@@ -16,14 +24,17 @@
 
 #include "core/metrics.h"
 #include "core/result.h"
+#include "net/connection_gate.h"
 #include "net/worker_pool.h"
 
 namespace cascade::net {
 
 class TcpListener {
  public:
-  // Called on the connection's worker.
-  using Handler = std::function<void(boost::asio::ip::tcp::socket socket, size_t worker)>;
+  // Called on the connection's worker. The session keeps `ticket` for its
+  // whole life (an empty ticket when no gate is set).
+  using Handler = std::function<void(boost::asio::ip::tcp::socket socket, size_t worker,
+                                     ConnectionTicket ticket)>;
 
   // send_buffer_bytes > 0 bounds each accepted socket's kernel send buffer
   // (SO_SNDBUF), so memory stays predictable with many slow viewers.
@@ -32,6 +43,10 @@ class TcpListener {
 
   // Binds and listens; port 0 picks a free port. Returns the bound endpoint.
   Result<boost::asio::ip::tcp::endpoint> listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  // Admits connections through `gate` (shared by listeners; it outlives
+  // them). `refusal` is written to a refused connection before it is closed
+  // (best effort, never waiting), e.g. an HTTP 503. Call before start().
+  void set_gate(ConnectionGate& gate, std::string refusal = {});
   void start();
   void close();
 
@@ -44,6 +59,10 @@ class TcpListener {
   // worker's queue, which alone would admit one connection per pass.
   // False if accepting must pause (out of descriptors).
   bool drain_backlog();
+  // Writes the refusal bytes and closes; counts and (at most once a second)
+  // logs it.
+  void refuse(boost::asio::ip::tcp::socket& socket, const boost::asio::ip::tcp::endpoint& peer,
+              Refusal refusal);
   bool is_out_of_descriptors(const boost::system::error_code& ec) const;
   void on_out_of_descriptors(const boost::system::error_code& ec);
   void reopen_reserve();
@@ -60,6 +79,12 @@ class TcpListener {
   Counter& accepted_;
   Counter& accept_errors_;
   Counter& refused_;
+  ConnectionGate* gate_ = nullptr;
+  std::string refusal_bytes_;
+  // Refusals by gate reason, indexed by Refusal.
+  std::array<Counter*, 4> refused_by_gate_{};
+  int64_t last_refusal_log_ms_ = 0;
+  uint64_t refusals_unlogged_ = 0;
 };
 
 }  // namespace cascade::net

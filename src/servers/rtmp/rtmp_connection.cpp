@@ -31,9 +31,9 @@ Counter& closed_counter(std::string_view reason) {
 
 }  // namespace
 
-RtmpConnection::RtmpConnection(boost::asio::ip::tcp::socket socket, size_t worker,
-                               live::Hub& hub, live::FormatId format,
-                               const RtmpServerConfig& config)
+RtmpConnection::RtmpConnection(boost::asio::ip::tcp::socket socket, size_t worker, live::Hub& hub,
+                               live::FormatId format, const RtmpServerConfig& config,
+                               net::ConnectionTicket ticket)
     : socket_(std::move(socket)),
       worker_(worker),
       hub_(hub),
@@ -43,7 +43,9 @@ RtmpConnection::RtmpConnection(boost::asio::ip::tcp::socket socket, size_t worke
       watchdog_(socket_.get_executor()),
       flush_done_(socket_.get_executor()),
       started_ms_(steady_now_ms()),
-      last_read_ms_(started_ms_) {
+      last_read_ms_(started_ms_),
+      unengaged_since_ms_(started_ms_),
+      ticket_(std::move(ticket)) {
   boost::system::error_code ec;
   auto remote = socket_.remote_endpoint(ec);
   peer_ = ec ? "unknown" : net::to_string(remote);
@@ -153,10 +155,15 @@ void RtmpConnection::handle(rtmp::PublishRequest& request) {
     return;
   }
   set_context(*key);
-  auto publication = hub_.publish(*key, worker_);
+  live::PublishRefusal refusal = live::PublishRefusal::kInUse;
+  auto publication = hub_.publish(*key, worker_, &refusal);
   if (!publication) {
     closed_counter("publish_refused").inc();
-    session_.reject_publish("NetStream.Publish.BadName", publication.error().message);
+    // A full server is not the name's fault: Rejected (as nginx-rtmp and
+    // SRS answer refused publishes), so clients need not try another name.
+    session_.reject_publish(refusal == live::PublishRefusal::kInUse ? "NetStream.Publish.BadName"
+                                                                    : "NetStream.Publish.Rejected",
+                            publication.error().message);
     return;
   }
   stream_key_ = *key;
@@ -210,6 +217,7 @@ void RtmpConnection::handle(rtmp::Unpublish&) {
   logger().info("[{}] unpublished", context_);
   publication_->end();
   publication_.reset();
+  unengaged_since_ms_ = steady_now_ms();
 }
 
 void RtmpConnection::handle(rtmp::StopPlay&) {
@@ -307,7 +315,8 @@ void RtmpConnection::on_written(const boost::system::error_code& ec) {
 
 void RtmpConnection::release_viewer() {
   if (!viewer_) return;
-  // No longer playing: the idle timeout applies again.
+  unengaged_since_ms_ = steady_now_ms();
+  // No longer playing: the idle and setup timeouts apply again.
   boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->arm_watchdog(); });
   // A batch still queued here was never handed to the socket: drop it. A
   // batch being written still reads the viewer's buffers: keep the viewer
@@ -348,23 +357,31 @@ void RtmpConnection::close_now(std::string_view reason) {
 void RtmpConnection::arm_watchdog() {
   // Watches the handshake deadline, then the idle timeout of a connection
   // that is not playing (publishers, and clients that never publish or
-  // play). Playing viewers are watched by the hub (lag, stalled writes), so
-  // they cost no timer.
+  // play), and the setup deadline of one that neither publishes nor plays.
+  // Playing viewers are watched by the hub (lag, stalled writes), so they
+  // cost no timer.
   if (closed_ || viewer_) return;
   const int64_t now = steady_now_ms();
   const bool handshaking = session_.state() == rtmp::ServerSession::State::kHandshake;
-  const int64_t deadline = handshaking ? started_ms_ + config_.handshake_timeout_ms
-                                       : last_read_ms_ + config_.publisher_idle_timeout_ms;
+  int64_t deadline = handshaking ? started_ms_ + config_.handshake_timeout_ms
+                                 : last_read_ms_ + config_.publisher_idle_timeout_ms;
+  if (!handshaking && !publication_ && config_.setup_timeout_ms > 0) {
+    deadline = std::min<int64_t>(deadline, unengaged_since_ms_ + config_.setup_timeout_ms);
+  }
   watchdog_.expires_after(std::chrono::milliseconds(std::clamp<int64_t>(deadline - now, 1, 1000)));
   watchdog_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto self = weak.lock();
     if (ec || !self || self->closed_ || self->viewer_) return;
     const int64_t at = steady_now_ms();
     std::optional<std::string> reason;
+    const uint32_t setup_timeout_ms = self->config_.setup_timeout_ms;
     if (self->session_.state() == rtmp::ServerSession::State::kHandshake) {
       if (at - self->started_ms_ >= self->config_.handshake_timeout_ms) reason = "handshake timeout";
     } else if (at - self->last_read_ms_ >= self->config_.publisher_idle_timeout_ms) {
       reason = self->publication_ ? "publisher idle timeout" : "idle timeout (no publish or play)";
+    } else if (!self->publication_ && setup_timeout_ms > 0 &&
+               at - self->unengaged_since_ms_ >= setup_timeout_ms) {
+      reason = fmt::format("setup timeout (no publish or play within {} ms)", setup_timeout_ms);
     }
     if (reason) {
       closed_counter("timeout").inc();

@@ -18,6 +18,7 @@
 
 #include "live/hub.h"
 #include "live/viewer_sink.h"
+#include "net/connection_gate.h"
 #include "protocols/rtmp/server_session.h"
 
 namespace cascade::servers {
@@ -27,6 +28,10 @@ struct RtmpServerConfig {
   uint32_t handshake_timeout_ms = 10'000;
   // A publisher that sends nothing for this long is disconnected.
   uint32_t publisher_idle_timeout_ms = 30'000;
+  // A connection past its handshake that is neither publishing nor playing
+  // for this long is disconnected, however many other messages (pings,
+  // acks, connect, releaseStream...) it sends. 0: no such deadline.
+  uint32_t setup_timeout_ms = 0;
   // A closing connection gets this long to flush its last replies.
   uint32_t close_flush_timeout_ms = 2'000;
 };
@@ -34,8 +39,10 @@ struct RtmpServerConfig {
 class RtmpConnection final : public std::enable_shared_from_this<RtmpConnection>,
                              public live::ViewerSink {
  public:
+  // `ticket`: the connection's slot in the ConnectionGate, held for its life.
   RtmpConnection(boost::asio::ip::tcp::socket socket, size_t worker, live::Hub& hub,
-                 live::FormatId format, const RtmpServerConfig& config);
+                 live::FormatId format, const RtmpServerConfig& config,
+                 net::ConnectionTicket ticket = {});
   ~RtmpConnection() override;
 
   void start();
@@ -96,6 +103,9 @@ class RtmpConnection final : public std::enable_shared_from_this<RtmpConnection>
   boost::asio::steady_timer flush_done_;
   int64_t started_ms_;
   int64_t last_read_ms_;
+  // Since when the connection is neither publishing nor playing.
+  int64_t unengaged_since_ms_;
+  net::ConnectionTicket ticket_;
 };
 
 }  // namespace cascade::servers

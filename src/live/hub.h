@@ -8,6 +8,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -74,8 +75,16 @@ class Hub {
   ~Hub();
 
   // Claims `key` ("app/stream") for a publisher on `worker`. Fails if another
-  // publisher holds it.
-  Result<std::unique_ptr<Publication>> publish(const std::string& key, size_t worker);
+  // publisher holds it. `stop`, if given, disconnects this publisher (see
+  // stop_publisher); it is called on any thread and must post to the
+  // publisher's own worker.
+  Result<std::unique_ptr<Publication>> publish(const std::string& key, size_t worker,
+                                               std::function<void()> stop = {});
+  // Asks the publisher of `key` to disconnect (an operator's kick): its
+  // viewers then see the stream end as after any publisher leaving (after
+  // publish_grace_ms). False if nobody publishes `key` or the publisher
+  // cannot be stopped. Any thread.
+  bool stop_publisher(const std::string& key);
   // A viewer of `key` in `format` on `worker`, or nullptr if the stream is not
   // live. Call Viewer::start() once the result is stored.
   std::unique_ptr<Viewer> subscribe(const std::string& key, FormatId format, size_t worker,
@@ -97,6 +106,7 @@ class Hub {
     std::shared_ptr<Stream> stream;
     bool publishing = false;
     uint64_t generation = 0;
+    std::function<void()> stop;  // the current publisher's, while publishing
   };
   struct WorkerLocal {
     std::unordered_map<std::string, std::shared_ptr<WorkerFeed>> feeds;
@@ -104,8 +114,8 @@ class Hub {
 
   void publisher_left(const std::shared_ptr<Stream>& stream, uint64_t generation);
   void expire(const std::shared_ptr<Stream>& stream, uint64_t generation);
-  void feed_empty(WorkerFeed& feed, std::shared_ptr<Stream> stream, FormatId format,
-                  size_t worker, const std::string& local_key);
+  void feed_empty(WorkerFeed& feed, std::shared_ptr<Stream> stream, FormatId format, size_t worker,
+                  const std::string& local_key);
 
   const HubConfig config_;
   const std::vector<OutputFormat> formats_;

@@ -5,6 +5,7 @@
 #include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -161,7 +162,39 @@ awaitable<void> HttpConnection::send(HttpResponse response) {
 }
 
 HttpServer::HttpServer(std::vector<HttpRoute> routes, HttpLimits limits)
-    : routes_(std::move(routes)), limits_(std::move(limits)) {}
+    : site_(std::make_shared<const Site>(Site{std::move(routes), std::move(limits)})) {}
+
+void HttpServer::replace(std::vector<HttpRoute> routes, HttpLimits limits) {
+  auto site = std::make_shared<const Site>(Site{std::move(routes), std::move(limits)});
+  std::lock_guard lock(mutex_);
+  site_.swap(site);  // the old site is released by its last connection
+}
+
+void HttpServer::begin_drain() {
+  draining_.store(true, std::memory_order_relaxed);
+  std::vector<std::weak_ptr<HttpConnection>> open;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [raw, weak] : connections_) open.push_back(weak);
+  }
+  for (const auto& weak : open) {
+    auto connection = weak.lock();
+    if (!connection) continue;
+    // On the connection's worker: a connection waiting between requests is
+    // closed; any other sees draining() before its next read.
+    boost::asio::post(connection->socket().get_executor(), [weak] {
+      auto c = weak.lock();
+      if (!c || !c->idle_) return;
+      c->closed_by_drain_ = true;
+      c->stream().cancel();
+    });
+  }
+}
+
+void HttpServer::forget(HttpConnection* connection) {
+  std::lock_guard lock(mutex_);
+  connections_.erase(connection);
+}
 
 void HttpServer::serve(boost::asio::ip::tcp::socket socket, size_t worker) {
   // Responses are written whole (one gathered write or sendfile), so Nagle
@@ -169,10 +202,18 @@ void HttpServer::serve(boost::asio::ip::tcp::socket socket, size_t worker) {
   boost::system::error_code ignored;
   socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
   auto executor = socket.get_executor();
-  auto connection = std::make_shared<HttpConnection>(std::move(socket), worker, limits_);
+  std::shared_ptr<const Site> site;
+  std::shared_ptr<HttpConnection> connection;
+  {
+    std::lock_guard lock(mutex_);
+    site = site_;
+    connection = std::make_shared<HttpConnection>(std::move(socket), worker, site->limits);
+    connections_.emplace(connection.get(), connection);
+  }
   boost::asio::co_spawn(
-      executor, [this, connection]() -> awaitable<void> { co_await run(*connection); },
-      [connection](std::exception_ptr error) {
+      executor, [this, connection, site]() -> awaitable<void> { co_await run(*connection, *site); },
+      [this, connection, site](std::exception_ptr error) {
+        forget(connection.get());
         if (!error) return;
         try {
           std::rethrow_exception(error);
@@ -184,21 +225,28 @@ void HttpServer::serve(boost::asio::ip::tcp::socket socket, size_t worker) {
       });
 }
 
-awaitable<void> HttpServer::run(HttpConnection& connection) {
+awaitable<void> HttpServer::run(HttpConnection& connection, const Site& site) {
+  const HttpLimits& limits = site.limits;
   static Counter& bad_requests = Metrics::global().counter("cascade_http_bad_requests_total");
   static Counter& requests = Metrics::global().counter("cascade_http_requests_total");
   boost::beast::flat_buffer& buffer = connection.read_buffer();
   bool first = true;
   while (true) {
     http::request_parser<http::string_body> parser;
-    parser.header_limit(limits_.max_header_bytes);
-    parser.body_limit(limits_.max_body_bytes);
+    parser.header_limit(limits.max_header_bytes);
+    parser.body_limit(limits.max_body_bytes);
     connection.stream().expires_after(
-        std::chrono::milliseconds(first ? limits_.request_timeout_ms : limits_.idle_timeout_ms));
+        std::chrono::milliseconds(first ? limits.request_timeout_ms : limits.idle_timeout_ms));
+    // Between keep-alive requests, a drain may close the connection (see
+    // begin_drain; it checks idle_ on this worker, so no request is cut).
+    connection.idle_ = !first && buffer.size() == 0;
     first = false;
+    if (connection.idle_ && draining()) break;
     boost::system::error_code ec;
     co_await http::async_read(connection.stream(), buffer, parser,
                               boost::asio::redirect_error(use_awaitable, ec));
+    connection.idle_ = false;
+    if (connection.closed_by_drain_) break;
     if (ec == http::error::end_of_stream || ec == boost::asio::error::eof ||
         ec == boost::beast::error::timeout || ec == boost::asio::error::connection_reset) {
       break;
@@ -216,13 +264,15 @@ awaitable<void> HttpServer::run(HttpConnection& connection) {
     }
     requests.inc();
     HttpRequest request = parser.release();
+    // Draining: this is the connection's last response, and says so.
+    if (draining()) request.keep_alive(false);
     // Large buffers (a request with a body) are not kept between requests;
     // small ones are, unless a long-lived route releases it
     // (release_read_buffer()): freeing and reallocating per request costs
     // more than it saves.
     if (buffer.size() == 0 && buffer.capacity() > 4096) buffer.shrink_to_fit();
     HttpOutcome outcome = HttpOutcome::kNotMine;
-    for (const HttpRoute& route : routes_) {
+    for (const HttpRoute& route : site.routes) {
       outcome = co_await route(connection, request);
       if (outcome != HttpOutcome::kNotMine) break;
     }

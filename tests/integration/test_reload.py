@@ -141,3 +141,23 @@ root = "{root}"
     assert server.http("GET", "/vod/a.txt")[1]["access-control-allow-origin"] == \
         "https://third.test"
     server.assert_alive()
+
+
+def test_sighup_hls_settings_apply_to_streams_published_after_it(cascade, procs, media) -> None:
+    from test_hls import base, wait_segments
+
+    config = procs.workdir / "hls.toml"
+    server = start_with_file(cascade, procs, config, "[hls]\nsegment_target_ms = 2000\n")
+    ffmpeg_publish(procs, media.av, server.rtmp_url("before"))
+    server.wait_publishing("before")
+    config.write_text("[hls]\nsegment_target_ms = 4000\n")
+    assert reload(server, 1) == "config reloaded: changed hls.segment_target_ms"
+    ffmpeg_publish(procs, media.av, server.rtmp_url("after"), name="publish2")
+    server.wait_publishing("after")
+    before = wait_segments(server, base("before") + "index.m3u8", 2)
+    after = wait_segments(server, base("after") + "index.m3u8", 2)
+    # RFC 8216 4.3.3.1: the target duration follows each stream's segment target.
+    assert before.tags["EXT-X-TARGETDURATION"] == "2", before.tags
+    assert after.tags["EXT-X-TARGETDURATION"] == "4", after.tags
+    assert server.stream("before")["publisher_sessions"] == 1
+    server.assert_alive()

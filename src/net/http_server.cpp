@@ -203,11 +203,14 @@ void HttpServer::serve(boost::asio::ip::tcp::socket socket, size_t worker) {
   socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
   auto executor = socket.get_executor();
   std::shared_ptr<const Site> site;
-  std::shared_ptr<HttpConnection> connection;
   {
     std::lock_guard lock(mutex_);
     site = site_;
-    connection = std::make_shared<HttpConnection>(std::move(socket), worker, site->limits);
+  }
+  // The connection keeps this site (routes, limits) for its life.
+  auto connection = std::make_shared<HttpConnection>(std::move(socket), worker, site->limits);
+  {
+    std::lock_guard lock(mutex_);
     connections_.emplace(connection.get(), connection);
   }
   boost::asio::co_spawn(

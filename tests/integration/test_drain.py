@@ -136,31 +136,39 @@ def live_server(cascade, procs, media: object, timeout_s: int) -> tuple[Cascade,
 
 
 def test_sigterm_with_live_sessions_exits_at_the_deadline(cascade, procs, media) -> None:
+    from flv import FlvReader
+
     server, publisher, player = live_server(cascade, procs, media, timeout_s=3)
+    reader = FlvReader(HOST, server.http_port, server.flv_path("drain"), http10=False).start()
     try:
+        wait_for(lambda: len(reader.video_tags()) > 10, 10, 0.1, "the HTTP-FLV viewer")
         sent = time.monotonic()
         server.proc.signal(signal.SIGTERM)
         server.stopped = True
         server.wait_log(r"draining \(signal 15\)")
         assert refused(server.http_port) and refused(server.rtmp_port)
         # Live sessions keep going during the drain.
-        before = len(player.media)
+        before, before_flv = len(player.media), len(reader.video_tags())
         time.sleep(1.5)
         assert server.proc.running()
         assert len(player.media) > before + 20, "the viewer stopped receiving during the drain"
+        assert len(reader.video_tags()) > before_flv + 10, "the HTTP-FLV viewer stopped"
         assert player.error is None and not player.closed_by_server
         assert server.proc.wait(10) == 0
         elapsed = time.monotonic() - sent
         assert 2.5 <= elapsed <= 6, elapsed
         log = server.log()
-        assert "drain deadline (3 s) reached; closing 2 sessions left " \
-               "(rtmp_publisher 1, rtmp_viewer 1)" in log, log[-2000:]
-        assert "draining: 2 sessions left (rtmp_publisher 1, rtmp_viewer 1)" in log
+        assert "drain deadline (3 s) reached; closing 3 sessions left " \
+               "(rtmp_publisher 1, rtmp_viewer 1, http_flv_viewer 1)" in log, log[-2000:]
+        assert "draining: 3 sessions left (rtmp_publisher 1, rtmp_viewer 1, http_flv_viewer 1)" \
+            in log
         # The clients see their connections end.
         publisher.wait(10)
         wait_for(lambda: player.closed_by_server or player.error, 5, 0.1, "the viewer to end")
+        wait_for(lambda: reader.closed_by_server or reader.error, 5, 0.1, "the FLV viewer to end")
     finally:
         player.stop()
+        reader.stop()
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])

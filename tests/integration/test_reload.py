@@ -161,3 +161,11 @@ def test_sighup_hls_settings_apply_to_streams_published_after_it(cascade, procs,
     assert after.tags["EXT-X-TARGETDURATION"] == "4", after.tags
     assert server.stream("before")["publisher_sessions"] == 1
     server.assert_alive()
+
+
+def test_sighup_without_a_config_file_changes_nothing(cascade) -> None:
+    server: Cascade = cascade(workers=2)
+    line = reload(server, 1)
+    assert line == "reload rejected: no config file to reload (started without --config)"
+    assert server.http("GET", "/healthz")[0] == 200
+    server.assert_alive()

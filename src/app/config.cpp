@@ -178,12 +178,26 @@ Status check_flv_start_unit(const std::string& value) {
 }
 
 Status check_log_level(const std::string& value) {
-  static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error",
-                                            "critical", "off"};
+  static const std::set<std::string> levels{"trace", "debug",    "info", "warn",
+                                            "error", "critical", "off"};
   if (!levels.count(value)) {
     return make_error("'{}' is not one of trace, debug, info, warn, error, critical, off", value);
   }
   return {};
+}
+
+// [admin]: a token is a secret, so a short one is refused; an empty one
+// denies the admin endpoints.
+Status check_admin_token(const std::string& value) {
+  if (!value.empty() && value.size() < 16) {
+    return make_error("at least 16 characters, or empty to deny the admin endpoints");
+  }
+  return {};
+}
+
+Status check_optional_endpoint(const std::string& value) {
+  if (value.empty()) return {};
+  return check_endpoint(value);
 }
 
 const std::vector<Field>& fields();
@@ -300,8 +314,8 @@ const std::vector<Field>& fields() {
       number("rtmp.window_ack_size", &C::rtmp, &C::Rtmp::window_ack_size, 4096, 0x7FFFFFFF),
       number("rtmp.peer_bandwidth", &C::rtmp, &C::Rtmp::peer_bandwidth, 4096, 0x7FFFFFFF),
       number("rtmp.handshake_timeout_ms", &C::rtmp, &C::Rtmp::handshake_timeout_ms, 100, 600'000),
-      number("rtmp.publisher_idle_timeout_ms", &C::rtmp, &C::Rtmp::publisher_idle_timeout_ms,
-             1000, 3'600'000),
+      number("rtmp.publisher_idle_timeout_ms", &C::rtmp, &C::Rtmp::publisher_idle_timeout_ms, 1000,
+             3'600'000),
 
       boolean("http.enabled", &C::http, &C::Http::enabled),
       text("http.listen", &C::http, &C::Http::listen, check_endpoint),
@@ -346,6 +360,9 @@ const std::vector<Field>& fields() {
       number("limits.max_streams", &C::limits, &C::Limits::max_streams, 0, 1'000'000),
       number("limits.rtmp_setup_timeout_ms", &C::limits, &C::Limits::rtmp_setup_timeout_ms, 0,
              3'600'000),
+      number("drain.timeout_s", &C::drain, &C::Drain::timeout_s, 0, 24 * 3600),
+      text("admin.token", &C::admin, &C::Admin::token, check_admin_token),
+      text("admin.listen", &C::admin, &C::Admin::listen, check_optional_endpoint),
   };
   return all;
 }

@@ -108,6 +108,19 @@ struct Config {
     bool operator==(const Limits&) const = default;
   } limits;
 
+  // Graceful shutdown on SIGTERM/SIGINT or POST /api/v1/admin/drain.
+  struct Drain {
+    uint32_t timeout_s = 30;  // live sessions still open then are closed
+    bool operator==(const Drain&) const = default;
+  } drain;
+
+  // Operator endpoints (/api/v1/admin/...): reload, drain, kick, stats.
+  struct Admin {
+    std::string token;   // Authorization: Bearer <token>; empty: denied (403)
+    std::string listen;  // own listener ADDR:PORT; empty: on the HTTP listener
+    bool operator==(const Admin&) const = default;
+  } admin;
+
   bool operator==(const Config&) const = default;
 };
 

@@ -26,36 +26,43 @@ int main(int argc, char** argv) {
   cli.set_version_flag("--version", std::string("cascade ") + CASCADE_VERSION);
   CLI11_PARSE(cli, argc, argv);
 
-  app::Config config;
-  if (!config_path.empty()) {
-    auto loaded = app::load_config_file(config_path);
-    if (!loaded) {
-      std::fprintf(stderr, "cascade: config error: %s\n", loaded.error().message.c_str());
-      return 2;
+  // The config file with the command line's overrides, validated; read again
+  // on each reload (SIGHUP, POST /api/v1/admin/reload).
+  auto load = [=]() -> Result<app::Config> {
+    app::Config config;
+    if (!config_path.empty()) {
+      auto loaded = app::load_config_file(config_path);
+      if (!loaded) return make_error("config error: {}", loaded.error().message);
+      config = std::move(loaded.value());
     }
-    config = std::move(loaded.value());
-  }
-  if (!rtmp_listen.empty()) config.rtmp.listen = rtmp_listen;
-  if (!http_listen.empty()) config.http.listen = http_listen;
-  if (workers) config.server.workers = *workers;
-  if (!log_level.empty()) config.server.log_level = log_level;
-  // Command-line values go through the same validation as the file's.
-  auto checked = app::parse_config(app::to_toml(config), "command line");
-  if (!checked) {
-    std::fprintf(stderr, "cascade: %s\n", checked.error().message.c_str());
+    if (!rtmp_listen.empty()) config.rtmp.listen = rtmp_listen;
+    if (!http_listen.empty()) config.http.listen = http_listen;
+    if (workers) config.server.workers = *workers;
+    if (!log_level.empty()) config.server.log_level = log_level;
+    // Command-line values go through the same validation as the file's.
+    auto checked = app::parse_config(app::to_toml(config), "command line");
+    if (!checked) return checked.error();
+    return config;
+  };
+  auto loaded = load();
+  if (!loaded) {
+    std::fprintf(stderr, "cascade: %s\n", loaded.error().message.c_str());
     return 2;
   }
+  app::Config config = std::move(loaded.value());
   log::set_level(config.server.log_level);
   uint64_t fd_limit = app::raise_fd_limit();
 
-  app::Server server(config);
+  app::Server server(config, config_path.empty() ? app::ConfigSource{} : app::ConfigSource(load));
   if (auto started = server.start(); !started) {
     std::fprintf(stderr, "cascade: %s\n", started.error().message.c_str());
     return 1;
   }
   log::get("server").info("cascade {} (fd limit {})", CASCADE_VERSION, fd_limit);
   std::cout << app::welcome_text(server.rtmp_endpoint(), server.http_endpoint()) << std::flush;
-  server.run_until_signal();
+  // 0 once drained (or at the drain deadline); 128 + signal on a second
+  // SIGTERM/SIGINT.
+  const int code = server.run_until_signal();
   spdlog::shutdown();
-  return 0;
+  return code;
 }

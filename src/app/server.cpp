@@ -2,11 +2,18 @@
 
 #include <sys/resource.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
 #include <csignal>
 #include <thread>
 
+#include "app/drain.h"
 #include "core/log.h"
+#include "core/session_counts.h"
+#include "core/time.h"
 #include "live/hub.h"
 #include "net/connection_gate.h"
 #include "net/endpoint.h"
@@ -14,14 +21,14 @@
 #include "net/tcp_listener.h"
 #include "net/worker_pool.h"
 #include "servers/api/api_routes.h"
-#include "servers/http_flv/flv_packager.h"
 #include "servers/hls/hls_registry.h"
 #include "servers/hls/hls_route.h"
+#include "servers/http_flv/flv_packager.h"
 #include "servers/http_flv/flv_viewer.h"
 #include "servers/rtmp/rtmp_connection.h"
 #include "servers/rtmp/rtmp_packager.h"
-#include "vod/vod_route.h"
 #include "servers/web/web_route.h"
+#include "vod/vod_route.h"
 
 namespace cascade::app {
 
@@ -30,12 +37,26 @@ struct Server::Parts {
   std::unique_ptr<net::ConnectionGate> gate;  // every listener's admissions
   std::unique_ptr<servers::HlsRegistry> hls;
   std::unique_ptr<live::Hub> hub;
-  servers::RtmpServerConfig rtmp_config;
+  // The RTMP snapshot new connections take (reload swaps it).
+  mutable std::mutex rtmp_mutex;
+  std::shared_ptr<const servers::RtmpServerConfig> rtmp_config;
+  // Parsed-index caches, shared by every VOD root across reloads (one budget).
+  std::shared_ptr<vod::VodCaches> vod_caches;
   std::unique_ptr<net::HttpServer> http;
+  std::unique_ptr<net::HttpServer> admin_http;  // [admin] listen set
   std::unique_ptr<net::TcpListener> rtmp_listener;
   std::unique_ptr<net::TcpListener> http_listener;
+  std::unique_ptr<net::TcpListener> admin_listener;
   std::optional<boost::asio::ip::tcp::endpoint> rtmp_endpoint;
   std::optional<boost::asio::ip::tcp::endpoint> http_endpoint;
+
+  // The lifecycle: signals, reload logs and drain run on this loop, on the
+  // thread in run_until_signal().
+  boost::asio::io_context control;
+  std::unique_ptr<boost::asio::steady_timer> drain_timer;
+  DrainState drain;
+  int64_t last_progress_log_ms = 0;
+  int exit_code = 0;
 };
 
 namespace {
@@ -79,9 +100,44 @@ vod::VodSettings vod_settings(const Config::VodRootSettings& config, const std::
   vod.throttle_burst_s = config.throttle_burst_s;
   vod.throttle_factor = config.throttle_factor;
   vod.throttle_secret = config.throttle_secret;
-  vod.flv_start_unit = config.flv_start_unit == "seconds" ? vod::FlvStartUnit::kSeconds
-                                                          : vod::FlvStartUnit::kBytes;
+  vod.flv_start_unit =
+      config.flv_start_unit == "seconds" ? vod::FlvStartUnit::kSeconds : vod::FlvStartUnit::kBytes;
   return vod;
+}
+
+std::shared_ptr<const servers::RtmpServerConfig> rtmp_server_config(const Config& config) {
+  auto rc = std::make_shared<servers::RtmpServerConfig>();
+  rc->session.out_chunk_size = config.rtmp.chunk_size;
+  rc->session.window_ack_size = config.rtmp.window_ack_size;
+  rc->session.peer_bandwidth = config.rtmp.peer_bandwidth;
+  rc->session.limits.max_message_size = config.rtmp.max_message_size;
+  rc->session.limits.max_pending_bytes = uint64_t(config.rtmp.max_message_size) * 4;
+  rc->handshake_timeout_ms = config.rtmp.handshake_timeout_ms;
+  rc->publisher_idle_timeout_ms = config.rtmp.publisher_idle_timeout_ms;
+  rc->setup_timeout_ms = config.limits.rtmp_setup_timeout_ms;
+  return rc;
+}
+
+net::HttpLimits http_limits(const Config& config) {
+  net::HttpLimits limits;
+  limits.max_header_bytes = config.http.max_header_bytes;
+  limits.request_timeout_ms = config.http.request_timeout_ms;
+  limits.idle_timeout_ms = config.http.idle_timeout_ms;
+  limits.cors_origin = config.http.cors_origin;
+  limits.stream_send_buffer_bytes = config.server.send_buffer_bytes;
+  return limits;
+}
+
+std::string join(const std::vector<std::string>& keys) {
+  std::string out;
+  for (const auto& key : keys) out += (out.empty() ? "" : ", ") + key;
+  return out;
+}
+
+boost::json::array json_keys(const std::vector<std::string>& keys) {
+  boost::json::array out;
+  for (const auto& key : keys) out.emplace_back(key);
+  return out;
 }
 
 }  // namespace
@@ -97,9 +153,46 @@ uint64_t raise_fd_limit() {
   return limit.rlim_cur;
 }
 
-Server::Server(Config config) : config_(std::move(config)), parts_(std::make_unique<Parts>()) {}
+Server::Server(Config config, ConfigSource source)
+    : config_(std::move(config)), source_(std::move(source)), parts_(std::make_unique<Parts>()) {}
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
+
+Result<std::vector<net::HttpRoute>> Server::http_routes(const Config& config) {
+  Parts& p = *parts_;
+  std::vector<net::HttpRoute> routes;
+  // Admin endpoints on the public listener unless they have their own (and
+  // then denied without a token, as everywhere).
+  if (config.admin.listen.empty()) {
+    routes.push_back(servers::make_admin_route(*this, *p.hub, config.admin.token));
+  }
+  routes.push_back(servers::make_api_route(*p.hub, [this] { return parts_->drain.draining(); }));
+  // /vod/ belongs to on-demand files (before HTTP-FLV, which would read
+  // /vod/x.flv as live stream "vod/x").
+  // Each VOD root is a route with its own directory and settings; the
+  // parsed-index caches are shared (one budget).
+  if (!config.vod.root.empty()) {
+    auto route =
+        vod::make_vod_route(vod_settings(config.vod, "/vod/", config.vod.root), p.vod_caches);
+    if (!route) return make_error("vod.root: {}", route.error().message);
+    routes.push_back(std::move(route.value()));
+  }
+  for (size_t i = 0; i < config.vod.roots.size(); ++i) {
+    const Config::VodRoot& root = config.vod.roots[i];
+    auto route =
+        vod::make_vod_route(vod_settings(root.settings, root.prefix, root.path), p.vod_caches);
+    if (!route) {
+      return make_error("vod.roots[{}] ({}): {}", i, root.prefix, route.error().message);
+    }
+    routes.push_back(std::move(route.value()));
+  }
+  routes.push_back(servers::make_http_flv_route(*p.hub, *p.hub->find_format("flv")));
+  if (p.hls) routes.push_back(servers::make_hls_route(*p.hls));
+  routes.push_back(servers::make_web_route());
+  return routes;
+}
 
 Status Server::start() {
   // sendfile(2) (VOD files, HLS memory files) has no MSG_NOSIGNAL: a peer
@@ -126,26 +219,23 @@ Status Server::start() {
     p.hls = std::make_unique<servers::HlsRegistry>(hls_settings(config_), p.pool->contexts());
     subscribers.push_back(p.hls->subscriber_factory());
   }
-  p.hub = std::make_unique<live::Hub>(hub_config(config_), std::move(formats),
-                                      p.pool->contexts(), std::move(subscribers));
+  p.hub = std::make_unique<live::Hub>(hub_config(config_), std::move(formats), p.pool->contexts(),
+                                      std::move(subscribers));
 
   if (config_.rtmp.enabled) {
-    auto& rc = p.rtmp_config;
-    rc.session.out_chunk_size = config_.rtmp.chunk_size;
-    rc.session.window_ack_size = config_.rtmp.window_ack_size;
-    rc.session.peer_bandwidth = config_.rtmp.peer_bandwidth;
-    rc.session.limits.max_message_size = config_.rtmp.max_message_size;
-    rc.session.limits.max_pending_bytes = uint64_t(config_.rtmp.max_message_size) * 4;
-    rc.handshake_timeout_ms = config_.rtmp.handshake_timeout_ms;
-    rc.publisher_idle_timeout_ms = config_.rtmp.publisher_idle_timeout_ms;
-    rc.setup_timeout_ms = config_.limits.rtmp_setup_timeout_ms;
+    p.rtmp_config = rtmp_server_config(config_);
     live::FormatId rtmp_format = *p.hub->find_format("rtmp");
     p.rtmp_listener = std::make_unique<net::TcpListener>(
         *p.pool, "rtmp",
         [this, rtmp_format](boost::asio::ip::tcp::socket socket, size_t worker,
                             net::ConnectionTicket ticket) {
+          std::shared_ptr<const servers::RtmpServerConfig> config;
+          {
+            std::lock_guard lock(parts_->rtmp_mutex);
+            config = parts_->rtmp_config;
+          }
           std::make_shared<servers::RtmpConnection>(std::move(socket), worker, *parts_->hub,
-                                                    rtmp_format, parts_->rtmp_config,
+                                                    rtmp_format, std::move(config),
                                                     std::move(ticket))
               ->start();
         },
@@ -159,37 +249,10 @@ Status Server::start() {
   }
 
   if (config_.http.enabled) {
-    net::HttpLimits limits;
-    limits.max_header_bytes = config_.http.max_header_bytes;
-    limits.request_timeout_ms = config_.http.request_timeout_ms;
-    limits.idle_timeout_ms = config_.http.idle_timeout_ms;
-    limits.cors_origin = config_.http.cors_origin;
-    limits.stream_send_buffer_bytes = config_.server.send_buffer_bytes;
-    // /vod/ belongs to on-demand files (before HTTP-FLV, which would read
-    // /vod/x.flv as live stream "vod/x").
-    std::vector<net::HttpRoute> routes = {servers::make_api_route(*p.hub)};
-    // Each VOD root is a route with its own directory and settings; the
-    // parsed-index caches are shared (one budget).
-    auto vod_caches = std::make_shared<vod::VodCaches>(vod::VodSettings{}.index_cache_bytes);
-    if (!config_.vod.root.empty()) {
-      auto route = vod::make_vod_route(vod_settings(config_.vod, "/vod/", config_.vod.root),
-                                       vod_caches);
-      if (!route) return make_error("vod.root: {}", route.error().message);
-      routes.push_back(std::move(route.value()));
-    }
-    for (size_t i = 0; i < config_.vod.roots.size(); ++i) {
-      const Config::VodRoot& root = config_.vod.roots[i];
-      auto route =
-          vod::make_vod_route(vod_settings(root.settings, root.prefix, root.path), vod_caches);
-      if (!route) {
-        return make_error("vod.roots[{}] ({}): {}", i, root.prefix, route.error().message);
-      }
-      routes.push_back(std::move(route.value()));
-    }
-    routes.push_back(servers::make_http_flv_route(*p.hub, *p.hub->find_format("flv")));
-    if (p.hls) routes.push_back(servers::make_hls_route(*p.hls));
-    routes.push_back(servers::make_web_route());
-    p.http = std::make_unique<net::HttpServer>(std::move(routes), limits);
+    p.vod_caches = std::make_shared<vod::VodCaches>(vod::VodSettings{}.index_cache_bytes);
+    auto routes = http_routes(config_);
+    if (!routes) return routes.error();
+    p.http = std::make_unique<net::HttpServer>(std::move(routes.value()), http_limits(config_));
     p.http_listener = std::make_unique<net::TcpListener>(
         *p.pool, "http",
         [this](boost::asio::ip::tcp::socket socket, size_t worker, net::ConnectionTicket ticket) {
@@ -207,9 +270,30 @@ Status Server::start() {
     p.http_endpoint = *bound;
   }
 
+  std::optional<boost::asio::ip::tcp::endpoint> admin_endpoint;
+  if (!config_.admin.listen.empty()) {
+    // Its own listener: only the admin endpoints, everything else is 404.
+    p.admin_http = std::make_unique<net::HttpServer>(
+        std::vector<net::HttpRoute>{servers::make_admin_route(*this, *p.hub, config_.admin.token)},
+        http_limits(config_));
+    p.admin_listener = std::make_unique<net::TcpListener>(
+        *p.pool, "admin",
+        // Not gated: operators reach the admin endpoints during a flood.
+        [this](boost::asio::ip::tcp::socket socket, size_t worker, net::ConnectionTicket ticket) {
+          parts_->admin_http->serve(std::move(socket), worker, std::move(ticket));
+        },
+        0);
+    auto endpoint = net::parse_endpoint(config_.admin.listen);
+    if (!endpoint) return make_error("admin.listen: {}", endpoint.error().message);
+    auto bound = p.admin_listener->listen(*endpoint);
+    if (!bound) return bound.error();
+    admin_endpoint = *bound;
+  }
+
   p.pool->start();
   if (p.rtmp_listener) p.rtmp_listener->start();
   if (p.http_listener) p.http_listener->start();
+  if (p.admin_listener) p.admin_listener->start();
   log::get("server").info("started with {} workers", workers);
   if (p.rtmp_endpoint) {
     log::get("server").info("rtmp listening on {}", net::to_string(*p.rtmp_endpoint));
@@ -217,23 +301,217 @@ Status Server::start() {
   if (p.http_endpoint) {
     log::get("server").info("http listening on {}", net::to_string(*p.http_endpoint));
   }
+  if (admin_endpoint) {
+    log::get("server").info("admin listening on {}", net::to_string(*admin_endpoint));
+  }
   return {};
 }
 
-void Server::run_until_signal() {
-  boost::asio::io_context signals_context;
-  boost::asio::signal_set signals(signals_context, SIGINT, SIGTERM);
-  signals.async_wait([](const boost::system::error_code& ec, int signal) {
-    if (!ec) log::get("server").info("signal {} received; stopping", signal);
+Status Server::reload_components(const Config& config) {
+  // Other components reload here (TLS certificates, publish/play auth keys,
+  // limits, ...): each validates and prepares its part of `config` and
+  // returns an error to reject the whole reload, before anything below is
+  // swapped in. Called with config_mutex_ held, on the reloading thread.
+  (void)config;
+  return {};
+}
+
+Status Server::apply(const Config& config) {
+  Parts& p = *parts_;
+  // Build first, swap after: a reload that fails half-way changes nothing.
+  std::optional<std::vector<net::HttpRoute>> routes;
+  if (p.http) {
+    auto built = http_routes(config);
+    if (!built) return built.error();
+    routes = std::move(built.value());
+  }
+  if (auto status = reload_components(config); !status) return status;
+
+  if (p.rtmp_listener) {
+    auto rtmp = rtmp_server_config(config);
+    std::lock_guard lock(p.rtmp_mutex);
+    p.rtmp_config.swap(rtmp);
+  }
+  if (p.http) p.http->replace(std::move(*routes), http_limits(config));
+  if (p.admin_http) {
+    p.admin_http->replace({servers::make_admin_route(*this, *p.hub, config.admin.token)},
+                          http_limits(config));
+  }
+  if (p.hls) p.hls->set_settings(hls_settings(config));
+  log::set_level(config.server.log_level);
+  return {};
+}
+
+ReloadOutcome Server::reload_config() {
+  auto& logger = log::get("server");
+  ReloadOutcome outcome;
+  if (!source_) {
+    outcome.error = "no config file to reload (started without --config)";
+    logger.error("reload rejected: {}", outcome.error);
+    return outcome;
+  }
+  std::lock_guard lock(config_mutex_);
+  auto loaded = source_();
+  if (!loaded) {
+    outcome.error = loaded.error().message;
+    logger.error("reload rejected, keeping the running config: {}", outcome.error);
+    return outcome;
+  }
+  const ConfigDiff diff = diff_config(config_, *loaded);
+  Config next = keep_restart_settings(config_, std::move(loaded.value()));
+  // The mix of new and kept values must itself be valid (e.g. a kept
+  // chunk_size against a new max_message_size).
+  if (auto checked = parse_config(to_toml(next), "reloaded config"); !checked) {
+    outcome.error = checked.error().message + " (with the settings that need a restart kept)";
+    logger.error("reload rejected, keeping the running config: {}", outcome.error);
+    return outcome;
+  }
+  if (auto applied = apply(next); !applied) {
+    outcome.error = applied.error().message;
+    logger.error("reload rejected, keeping the running config: {}", outcome.error);
+    return outcome;
+  }
+  config_ = std::move(next);
+  outcome.applied = true;
+  outcome.diff = diff;
+  if (diff.empty()) {
+    logger.info("config reloaded: nothing changed");
+  } else {
+    logger.info("config reloaded: changed {}", join(diff.changed));
+  }
+  if (!diff.needs_restart.empty()) {
+    logger.warn("config reload: {} need a restart to change; keeping their running values",
+                join(diff.needs_restart));
+  }
+  return outcome;
+}
+
+boost::json::object Server::reload() {
+  const ReloadOutcome outcome = reload_config();
+  boost::json::object out{{"applied", outcome.applied}};
+  if (!outcome.applied) {
+    out["error"] = outcome.error;
+  } else {
+    out["changed"] = json_keys(outcome.diff.changed);
+    out["needs_restart"] = json_keys(outcome.diff.needs_restart);
+  }
+  return out;
+}
+
+bool Server::start_drain(std::string reason) {
+  uint32_t timeout_s;
+  {
+    std::lock_guard lock(config_mutex_);
+    timeout_s = config_.drain.timeout_s;
+  }
+  if (!parts_->drain.begin(steady_now_ms(), timeout_s, std::move(reason))) return false;
+  boost::asio::post(parts_->control, [this] { on_drain_started(); });
+  return true;
+}
+
+boost::json::object Server::begin_drain() {
+  start_drain("admin API");
+  return drain_state();
+}
+
+boost::json::object Server::drain_state() const {
+  const DrainProgress progress = parts_->drain.progress(steady_now_ms());
+  boost::json::object out{{"draining", progress.draining}};
+  if (progress.draining) {
+    out["reason"] = progress.reason;
+    out["timeout_s"] = progress.timeout_s;
+    out["elapsed_s"] = double(progress.elapsed_ms) / 1000;
+    out["remaining_s"] = double(progress.remaining_ms) / 1000;
+  }
+  out["sessions"] = servers::session_totals_json();
+  return out;
+}
+
+void Server::on_drain_started() {
+  Parts& p = *parts_;
+  const DrainProgress progress = p.drain.progress(steady_now_ms());
+  // New connections are refused from here on (the listening sockets close);
+  // the admin listener stays, for drain progress.
+  if (p.rtmp_listener) p.rtmp_listener->close();
+  if (p.http_listener) p.http_listener->close();
+  if (p.http) p.http->begin_drain();
+  if (p.admin_http) p.admin_http->begin_drain();
+  log::get("server").info("draining ({}): listeners closed; up to {} s for {}", progress.reason,
+                          progress.timeout_s, describe_sessions(SessionCounts::global().totals()));
+  p.last_progress_log_ms = steady_now_ms();
+  p.drain_timer = std::make_unique<boost::asio::steady_timer>(p.control);
+  drain_tick();
+}
+
+void Server::drain_tick() {
+  Parts& p = *parts_;
+  const int64_t now = steady_now_ms();
+  const SessionTotals totals = SessionCounts::global().totals();
+  const DrainProgress progress = p.drain.progress(now);
+  auto& logger = log::get("server");
+  if (totals.total() == 0) {
+    logger.info("drained: every session ended after {:.1f} s; exiting",
+                double(progress.elapsed_ms) / 1000);
+    p.exit_code = 0;
+    p.control.stop();
+    return;
+  }
+  if (p.drain.deadline_passed(now)) {
+    logger.info("drain deadline ({} s) reached; closing {}", progress.timeout_s,
+                describe_sessions(totals));
+    p.exit_code = 0;
+    p.control.stop();
+    return;
+  }
+  if (now - p.last_progress_log_ms >= 1000) {
+    p.last_progress_log_ms = now;
+    logger.info("draining: {}; {:.0f} s to the deadline", describe_sessions(totals),
+                double(progress.remaining_ms) / 1000);
+  }
+  // Polled (cheap: a few relaxed loads), so the exit follows the last
+  // session within 100 ms.
+  p.drain_timer->expires_after(std::chrono::milliseconds(100));
+  p.drain_timer->async_wait([this](boost::system::error_code ec) {
+    if (!ec) drain_tick();
   });
-  signals_context.run();
+}
+
+int Server::run_until_signal() {
+  Parts& p = *parts_;
+  boost::asio::signal_set signals(p.control, SIGINT, SIGTERM, SIGHUP);
+  std::function<void()> wait;
+  wait = [&] {
+    signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+      if (ec) return;
+      auto& logger = log::get("server");
+      if (signal == SIGHUP) {
+        logger.info("signal {} (SIGHUP) received; reloading the config", signal);
+        reload_config();
+      } else if (!p.drain.draining()) {
+        logger.info("signal {} received; stopping: draining", signal);
+        start_drain(fmt::format("signal {}", signal));
+      } else {
+        logger.warn("signal {} received while draining; exiting at once with status {}", signal,
+                    128 + signal);
+        p.exit_code = 128 + signal;
+        p.control.stop();
+        return;
+      }
+      wait();
+    });
+  };
+  wait();
+  p.control.run();
+  const int code = p.exit_code;
   stop();
+  return code;
 }
 
 void Server::stop() {
   if (!parts_ || !parts_->pool) return;
   if (parts_->rtmp_listener) parts_->rtmp_listener->close();
   if (parts_->http_listener) parts_->http_listener->close();
+  if (parts_->admin_listener) parts_->admin_listener->close();
   parts_->pool->stop(true);
   parts_->pool->join();
   // The process is exiting: sessions still open are not torn down one by one

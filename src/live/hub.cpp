@@ -14,7 +14,9 @@ Publication::Publication(Hub& hub, std::shared_ptr<Stream> stream, size_t worker
   to_home([generation](Stream& s) { s.begin_publisher_session(generation); });
 }
 
-Publication::~Publication() { end(); }
+Publication::~Publication() {
+  end();
+}
 
 template <typename F>
 void Publication::to_home(F&& call) {
@@ -22,8 +24,9 @@ void Publication::to_home(F&& call) {
   if (worker_ == stream_->home_worker()) {
     call(*stream_);
   } else {
-    boost::asio::post(hub_.worker(stream_->home_worker()),
-                      [stream = stream_, call = std::forward<F>(call)]() mutable { call(*stream); });
+    boost::asio::post(
+        hub_.worker(stream_->home_worker()),
+        [stream = stream_, call = std::forward<F>(call)]() mutable { call(*stream); });
   }
 }
 
@@ -60,7 +63,8 @@ std::optional<FormatId> Hub::find_format(std::string_view name) const {
 }
 
 Result<std::unique_ptr<Publication>> Hub::publish(const std::string& key, size_t worker,
-                                                  PublishRefusal* refusal) {
+                                                  PublishRefusal* refusal,
+                                                  std::function<void()> stop) {
   std::shared_ptr<Stream> stream;
   uint64_t generation = 0;
   {
@@ -100,6 +104,7 @@ Result<std::unique_ptr<Publication>> Hub::publish(const std::string& key, size_t
     }
     entry.publishing = true;
     ++publishing_;
+    entry.stop = std::move(stop);
     generation = ++entry.generation;
     stream = entry.stream;
   }
@@ -113,7 +118,20 @@ void Hub::publisher_left(const std::shared_ptr<Stream>& stream, uint64_t generat
       it->second.publishing) {
     it->second.publishing = false;
     --publishing_;
+    it->second.stop = nullptr;
   }
+}
+
+bool Hub::stop_publisher(const std::string& key) {
+  std::function<void()> stop;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = streams_.find(key);
+    if (it == streams_.end() || !it->second.publishing || !it->second.stop) return false;
+    stop = it->second.stop;
+  }
+  stop();
+  return true;
 }
 
 void Hub::expire(const std::shared_ptr<Stream>& stream, uint64_t generation) {
@@ -148,11 +166,10 @@ std::unique_ptr<Viewer> Hub::subscribe(const std::string& key, FormatId format, 
   if (found != feeds.end() && !found->second->ended()) {
     feed = found->second;
   } else {
-    feed = std::make_shared<WorkerFeed>(
-        *workers_[worker], config_, key,
-        [this, stream, format, worker, local_key](WorkerFeed& f) {
-          feed_empty(f, stream, format, worker, local_key);
-        });
+    feed = std::make_shared<WorkerFeed>(*workers_[worker], config_, key,
+                                        [this, stream, format, worker, local_key](WorkerFeed& f) {
+                                          feed_empty(f, stream, format, worker, local_key);
+                                        });
     feeds[local_key] = feed;
     boost::asio::post(*workers_[stream->home_worker()],
                       [stream, format, feed, worker] { stream->attach(format, feed, worker); });

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -84,9 +85,17 @@ class Hub {
   // publisher holds it, or a limit (max_publishers, max_streams) is reached:
   // then `refusal`, if given, says which. Existing streams are unaffected. A
   // publisher resuming its stream within the grace period needs no new
-  // stream, only a publisher slot.
+  // stream, only a publisher slot. `stop`, if given, disconnects this
+  // publisher (see stop_publisher); it is called on any thread and must post
+  // to the publisher's own worker.
   Result<std::unique_ptr<Publication>> publish(const std::string& key, size_t worker,
-                                               PublishRefusal* refusal = nullptr);
+                                               PublishRefusal* refusal = nullptr,
+                                               std::function<void()> stop = {});
+  // Asks the publisher of `key` to disconnect (an operator's kick): its
+  // viewers then see the stream end as after any publisher leaving (after
+  // publish_grace_ms). False if nobody publishes `key` or the publisher
+  // cannot be stopped. Any thread.
+  bool stop_publisher(const std::string& key);
   // A viewer of `key` in `format` on `worker`, or nullptr if the stream is not
   // live. Call Viewer::start() once the result is stored.
   std::unique_ptr<Viewer> subscribe(const std::string& key, FormatId format, size_t worker,
@@ -108,6 +117,7 @@ class Hub {
     std::shared_ptr<Stream> stream;
     bool publishing = false;
     uint64_t generation = 0;
+    std::function<void()> stop;  // the current publisher's, while publishing
   };
   struct WorkerLocal {
     std::unordered_map<std::string, std::shared_ptr<WorkerFeed>> feeds;
@@ -115,8 +125,8 @@ class Hub {
 
   void publisher_left(const std::shared_ptr<Stream>& stream, uint64_t generation);
   void expire(const std::shared_ptr<Stream>& stream, uint64_t generation);
-  void feed_empty(WorkerFeed& feed, std::shared_ptr<Stream> stream, FormatId format,
-                  size_t worker, const std::string& local_key);
+  void feed_empty(WorkerFeed& feed, std::shared_ptr<Stream> stream, FormatId format, size_t worker,
+                  const std::string& local_key);
 
   const HubConfig config_;
   const std::vector<OutputFormat> formats_;

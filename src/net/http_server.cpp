@@ -5,6 +5,7 @@
 #include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -162,7 +163,39 @@ awaitable<void> HttpConnection::send(HttpResponse response) {
 }
 
 HttpServer::HttpServer(std::vector<HttpRoute> routes, HttpLimits limits)
-    : routes_(std::move(routes)), limits_(std::move(limits)) {}
+    : site_(std::make_shared<const Site>(Site{std::move(routes), std::move(limits)})) {}
+
+void HttpServer::replace(std::vector<HttpRoute> routes, HttpLimits limits) {
+  auto site = std::make_shared<const Site>(Site{std::move(routes), std::move(limits)});
+  std::lock_guard lock(mutex_);
+  site_.swap(site);  // the old site is released by its last connection
+}
+
+void HttpServer::begin_drain() {
+  draining_.store(true, std::memory_order_relaxed);
+  std::vector<std::weak_ptr<HttpConnection>> open;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [raw, weak] : connections_) open.push_back(weak);
+  }
+  for (const auto& weak : open) {
+    auto connection = weak.lock();
+    if (!connection) continue;
+    // On the connection's worker: a connection waiting between requests is
+    // closed; any other sees draining() before its next read.
+    boost::asio::post(connection->socket().get_executor(), [weak] {
+      auto c = weak.lock();
+      if (!c || !c->idle_) return;
+      c->closed_by_drain_ = true;
+      c->stream().cancel();
+    });
+  }
+}
+
+void HttpServer::forget(HttpConnection* connection) {
+  std::lock_guard lock(mutex_);
+  connections_.erase(connection);
+}
 
 void HttpServer::serve(boost::asio::ip::tcp::socket socket, size_t worker,
                        ConnectionTicket ticket) {
@@ -171,11 +204,22 @@ void HttpServer::serve(boost::asio::ip::tcp::socket socket, size_t worker,
   boost::system::error_code ignored;
   socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
   auto executor = socket.get_executor();
+  std::shared_ptr<const Site> site;
+  {
+    std::lock_guard lock(mutex_);
+    site = site_;
+  }
+  // The connection keeps this site (routes, limits) for its life.
   auto connection =
-      std::make_shared<HttpConnection>(std::move(socket), worker, limits_, std::move(ticket));
+      std::make_shared<HttpConnection>(std::move(socket), worker, site->limits, std::move(ticket));
+  {
+    std::lock_guard lock(mutex_);
+    connections_.emplace(connection.get(), connection);
+  }
   boost::asio::co_spawn(
-      executor, [this, connection]() -> awaitable<void> { co_await run(*connection); },
-      [connection](std::exception_ptr error) {
+      executor, [this, connection, site]() -> awaitable<void> { co_await run(*connection, *site); },
+      [this, connection, site](std::exception_ptr error) {
+        forget(connection.get());
         if (!error) return;
         try {
           std::rethrow_exception(error);
@@ -187,28 +231,35 @@ void HttpServer::serve(boost::asio::ip::tcp::socket socket, size_t worker,
       });
 }
 
-awaitable<void> HttpServer::run(HttpConnection& connection) {
+awaitable<void> HttpServer::run(HttpConnection& connection, const Site& site) {
+  const HttpLimits& limits = site.limits;
   static Counter& bad_requests = Metrics::global().counter("cascade_http_bad_requests_total");
   static Counter& requests = Metrics::global().counter("cascade_http_requests_total");
   boost::beast::flat_buffer& buffer = connection.read_buffer();
   bool first = true;
   while (true) {
     http::request_parser<http::string_body> parser;
-    parser.header_limit(limits_.max_header_bytes);
-    parser.body_limit(limits_.max_body_bytes);
+    parser.header_limit(limits.max_header_bytes);
+    parser.body_limit(limits.max_body_bytes);
     boost::system::error_code ec;
     if (!first && buffer.size() == 0) {
       // Kept alive: idle_timeout_ms for the next request's first byte...
-      connection.stream().expires_after(std::chrono::milliseconds(limits_.idle_timeout_ms));
+      // While it waits, a drain may close the connection (begin_drain checks
+      // idle_ on this worker, so a request once begun is never cut).
+      if (draining()) break;
+      connection.idle_ = true;
+      connection.stream().expires_after(std::chrono::milliseconds(limits.idle_timeout_ms));
       const size_t n = co_await connection.stream().async_read_some(
           buffer.prepare(std::min<size_t>(4096, buffer.max_size())),
           boost::asio::redirect_error(use_awaitable, ec));
+      connection.idle_ = false;
       buffer.commit(n);
-      if (ec) break;  // closed, reset, or idle too long: nothing to answer
+      // Closed, reset, idle too long or drained: nothing to answer.
+      if (ec || connection.closed_by_drain_) break;
     }
     // ...then request_timeout_ms for the whole request, head and body: one
     // deadline that trickled bytes do not push back (slowloris).
-    connection.stream().expires_after(std::chrono::milliseconds(limits_.request_timeout_ms));
+    connection.stream().expires_after(std::chrono::milliseconds(limits.request_timeout_ms));
     first = false;
     co_await http::async_read(connection.stream(), buffer, parser,
                               boost::asio::redirect_error(use_awaitable, ec));
@@ -219,7 +270,7 @@ awaitable<void> HttpServer::run(HttpConnection& connection) {
       if (parser.got_some()) {
         timeouts.inc();
         log::get("http").debug("[{}] request timeout: incomplete after {} ms", connection.peer(),
-                               limits_.request_timeout_ms);
+                               limits.request_timeout_ms);
       }
       break;
     }
@@ -240,13 +291,15 @@ awaitable<void> HttpServer::run(HttpConnection& connection) {
     }
     requests.inc();
     HttpRequest request = parser.release();
+    // Draining: this is the connection's last response, and says so.
+    if (draining()) request.keep_alive(false);
     // Large buffers (a request with a body) are not kept between requests;
     // small ones are, unless a long-lived route releases it
     // (release_read_buffer()): freeing and reallocating per request costs
     // more than it saves.
     if (buffer.size() == 0 && buffer.capacity() > 4096) buffer.shrink_to_fit();
     HttpOutcome outcome = HttpOutcome::kNotMine;
-    for (const HttpRoute& route : routes_) {
+    for (const HttpRoute& route : site.routes) {
       outcome = co_await route(connection, request);
       if (outcome != HttpOutcome::kNotMine) break;
     }

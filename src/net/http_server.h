@@ -4,18 +4,23 @@
 // A route may instead take the connection over (a live stream) and finish it.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/memfd_store.h"
 #include "core/result.h"
+#include "core/session_counts.h"
 #include "core/shared_bytes.h"
 #include "net/connection_gate.h"
 
@@ -62,6 +67,9 @@ class HttpConnection {
   }
   // Applies limits().stream_send_buffer_bytes (a route that streams live).
   void bound_send_buffer();
+  // What this connection counts as in SessionCounts (a route that turns it
+  // into a live stream says so).
+  void set_session_kind(SessionKind kind) { session_.set_kind(kind); }
 
   // A response with the server's common headers (Server, Date-free, CORS)
   // and keep-alive matching the request.
@@ -105,6 +113,13 @@ class HttpConnection {
   std::string peer_;
   boost::beast::flat_buffer read_buffer_;
   ConnectionTicket ticket_;
+  SessionCount session_{SessionKind::kHttp};
+  // Drain (HttpServer::begin_drain): true while waiting for a keep-alive
+  // request with nothing read yet, the only time a drain may close it.
+  // Touched on the connection's worker only.
+  bool idle_ = false;
+  bool closed_by_drain_ = false;
+  friend class HttpServer;
 };
 
 enum class HttpOutcome {
@@ -114,6 +129,8 @@ enum class HttpOutcome {
 };
 using HttpRoute = std::function<boost::asio::awaitable<HttpOutcome>(HttpConnection&, HttpRequest&)>;
 
+// Thread safety: serve() runs on the accepting worker; replace(),
+// begin_drain() and draining() on any thread.
 class HttpServer {
  public:
   HttpServer(std::vector<HttpRoute> routes, HttpLimits limits);
@@ -121,11 +138,30 @@ class HttpServer {
   // connection holds `ticket` (ConnectionGate) until then.
   void serve(boost::asio::ip::tcp::socket socket, size_t worker, ConnectionTicket ticket = {});
 
- private:
-  boost::asio::awaitable<void> run(HttpConnection& connection);
+  // Config reload: connections accepted from now on use these routes and
+  // limits; open connections keep the ones they started with (each holds its
+  // snapshot for its life).
+  void replace(std::vector<HttpRoute> routes, HttpLimits limits);
 
-  std::vector<HttpRoute> routes_;
-  HttpLimits limits_;
+  // Drain: from now on every response says "Connection: close" (RFC 9112
+  // 9.6) and its connection closes after it; connections idle between
+  // keep-alive requests are closed now. Responses in progress (a file
+  // download, a live stream) go on. Not reversible.
+  void begin_drain();
+  bool draining() const { return draining_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Site {
+    std::vector<HttpRoute> routes;
+    HttpLimits limits;
+  };
+  boost::asio::awaitable<void> run(HttpConnection& connection, const Site& site);
+  void forget(HttpConnection* connection);
+
+  mutable std::mutex mutex_;  // site_, connections_: per connection, never per request
+  std::shared_ptr<const Site> site_;
+  std::unordered_map<HttpConnection*, std::weak_ptr<HttpConnection>> connections_;
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace cascade::net

@@ -104,7 +104,9 @@ def test_sigterm_with_live_connections_exits_cleanly(cascade, procs, media) -> N
     from helpers import ffmpeg_play, ffmpeg_publish
     from rtmp_client import Player
 
-    server: Cascade = cascade(workers=2)
+    # SIGTERM drains: live sessions keep going until the drain deadline
+    # (test_drain.py), here 1 s.
+    server: Cascade = cascade(workers=2, config={"drain": {"timeout_s": 1}})
     publisher = ffmpeg_publish(procs, media.av, server.rtmp_url("busy"))
     server.wait_publishing("busy")
     viewer = ffmpeg_play(procs, server.rtmp_url("busy"), procs.workdir / "v.flv")

@@ -34,13 +34,14 @@ boost::json::object stream_json(const live::StreamStats& s) {
 
 }  // namespace
 
-net::HttpRoute make_api_route(live::Hub& hub) {
-  return [&hub](net::HttpConnection& connection,
-                net::HttpRequest& request) -> awaitable<net::HttpOutcome> {
+net::HttpRoute make_api_route(live::Hub& hub, std::function<bool()> draining) {
+  return [&hub, draining](net::HttpConnection& connection,
+                          net::HttpRequest& request) -> awaitable<net::HttpOutcome> {
     std::string_view path = request.target();
     path = path.substr(0, path.find('?'));
     std::string body;
     std::string_view type;
+    http::status status = http::status::ok;
     if (path == "/api/v1/streams") {
       boost::json::array streams;
       for (const auto& s : hub.stats()) streams.push_back(stream_json(s));
@@ -50,7 +51,9 @@ net::HttpRoute make_api_route(live::Hub& hub) {
       body = Metrics::global().render_prometheus();
       type = "text/plain; version=0.0.4";
     } else if (path == "/healthz") {
-      body = "ok\n";
+      const bool stopping = draining && draining();
+      body = stopping ? "draining\n" : "ok\n";
+      status = stopping ? http::status::service_unavailable : http::status::ok;
       type = "text/plain";
     } else {
       co_return net::HttpOutcome::kNotMine;
@@ -61,7 +64,7 @@ net::HttpRoute make_api_route(live::Hub& hub) {
       co_await connection.send(std::move(res));
       co_return net::HttpOutcome::kResponded;
     }
-    auto res = connection.response(request, http::status::ok, type, std::move(body));
+    auto res = connection.response(request, status, type, std::move(body));
     res.set(http::field::cache_control, "no-store");  // HEAD: response() dropped the body
     co_await connection.send(std::move(res));
     co_return net::HttpOutcome::kResponded;

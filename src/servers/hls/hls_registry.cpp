@@ -9,7 +9,17 @@
 namespace cascade::servers {
 
 HlsRegistry::HlsRegistry(HlsSettings settings, std::vector<boost::asio::io_context*> workers)
-    : settings_(settings), workers_(std::move(workers)) {}
+    : workers_(std::move(workers)), settings_(std::move(settings)) {}
+
+void HlsRegistry::set_settings(HlsSettings settings) {
+  std::lock_guard lock(mutex_);
+  settings_ = std::move(settings);
+}
+
+HlsSettings HlsRegistry::settings() const {
+  std::lock_guard lock(mutex_);
+  return settings_;
+}
 
 live::StreamSubscriberFactory HlsRegistry::subscriber_factory() {
   return [this](const std::string& key,

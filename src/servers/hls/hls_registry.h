@@ -26,7 +26,10 @@ class HlsRegistry {
   // or ended more than linger_ms ago).
   std::shared_ptr<HlsStream> find(const std::string& key) const;
 
-  const HlsSettings& settings() const { return settings_; }
+  // Config reload: streams created from now on use `settings`; live ones
+  // keep theirs (HlsStream::settings()). Any thread.
+  void set_settings(HlsSettings settings);
+  HlsSettings settings() const;
 
  private:
   friend class HlsSubscriber;
@@ -34,9 +37,9 @@ class HlsRegistry {
   // Removes `stream` if it is still the one registered under its key.
   void remove(const HlsStream& stream);
 
-  const HlsSettings settings_;
   const std::vector<boost::asio::io_context*> workers_;
-  mutable std::mutex mutex_;
+  mutable std::mutex mutex_;  // settings_, streams_, created_
+  HlsSettings settings_;
   std::unordered_map<std::string, std::shared_ptr<HlsStream>> streams_;
   uint64_t created_ = 0;
 };

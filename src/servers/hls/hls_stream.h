@@ -55,6 +55,8 @@ class HlsStream : public hls::SegmenterSink {
 
   const std::string& key() const { return key_; }
   const std::string& epoch() const { return epoch_; }
+  // The settings this life of the stream was created with (fixed for its life).
+  const HlsSettings& settings() const { return settings_; }
 
   // Any worker. `may_wait`: false once the request's wait has timed out, so
   // an unsatisfied request gets its final answer instead of kWait. On kWait,

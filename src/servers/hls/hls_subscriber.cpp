@@ -27,7 +27,7 @@ HlsSubscriber::HlsSubscriber(HlsRegistry& registry, std::shared_ptr<HlsStream> s
     : registry_(registry),
       stream_(std::move(stream)),
       home_(home),
-      segmenter_(registry.settings().segmenter, *stream_) {}
+      segmenter_(stream_->settings().segmenter, *stream_) {}
 
 void HlsSubscriber::warn_once(bool& warned, const std::string& what) {
   if (warned) return;
@@ -101,7 +101,7 @@ void HlsSubscriber::on_finish() {
   // Playlists (with EXT-X-ENDLIST) and segments stay for linger_ms, then the
   // registry forgets the stream, unless a new life has replaced it already.
   auto timer = std::make_shared<boost::asio::steady_timer>(
-      home_, std::chrono::milliseconds(registry_.settings().linger_ms));
+      home_, std::chrono::milliseconds(stream_->settings().linger_ms));
   timer->async_wait([timer, &registry = registry_, stream = stream_](boost::system::error_code) {
     registry.remove(*stream);
   });

@@ -6,8 +6,8 @@
 #include <boost/asio/write.hpp>
 
 #include "core/log.h"
-#include "core/percent_encoding.h"
 #include "core/metrics.h"
+#include "core/percent_encoding.h"
 #include "live/stream_key.h"
 #include "media/flv.h"
 #include "net/socket_options.h"
@@ -20,7 +20,9 @@ namespace http = net::http;
 
 namespace {
 
-spdlog::logger& logger() { return log::get("http-flv"); }
+spdlog::logger& logger() {
+  return log::get("http-flv");
+}
 
 // Parses "/{app}/{stream}.flv" (percent-decoded) into a stream key.
 std::optional<std::string> key_from_target(std::string_view target) {
@@ -50,6 +52,7 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
     context_ = connection_.peer() + " " + key;
     net::limit_unsent_bytes(connection_.socket());  // so the hub sees this viewer's lag
     connection_.release_read_buffer();
+    connection_.set_session_kind(SessionKind::kHttpFlvViewer);
     logger().info("[{}] play started ({})", context_, chunked_ ? "chunked" : "until close");
     viewer_->start();
     // Nothing more is expected from the client; a read ends when it leaves.
@@ -106,7 +109,8 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
                                self->write_finished();
                                std::string().swap(self->preamble_);
                                std::vector<uint8_t>().swap(self->body_prefix_);
-                               if (ec && !self->reason_) self->reason_ = "write failed: " + ec.message();
+                               if (ec && !self->reason_)
+                                 self->reason_ = "write failed: " + ec.message();
                                if (ec) self->close();
                                if (self->viewer_) self->viewer_->on_write_complete(!ec);
                              });
@@ -148,7 +152,7 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
 
   net::HttpConnection& connection_;
   bool chunked_;
-  std::string preamble_;  // the HTTP response head, sent with the first write
+  std::string preamble_;              // the HTTP response head, sent with the first write
   std::vector<uint8_t> body_prefix_;  // the FLV file header
   std::string chunk_line_;
   std::vector<boost::asio::const_buffer> gather_;
@@ -156,7 +160,7 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
   std::string context_;
   std::optional<std::string> reason_;
   bool closed_ = false;
-  bool writing_ = false;                            // an async_write is in progress
+  bool writing_ = false;                             // an async_write is in progress
   boost::asio::steady_timer* write_done_ = nullptr;  // run() waits for it to end
 };
 
@@ -193,8 +197,8 @@ net::HttpRoute make_http_flv_route(live::Hub& hub, live::FormatId flv_format) {
       head += chunked ? "Transfer-Encoding: chunked\r\n\r\n" : "Connection: close\r\n\r\n";
       co_await boost::asio::async_write(connection.socket(), boost::asio::buffer(head),
                                         use_awaitable);
-      co_return chunked && request.keep_alive() ? net::HttpOutcome::kResponded
-                                                : net::HttpOutcome::kClose;
+      co_return chunked&& request.keep_alive() ? net::HttpOutcome::kResponded
+                                               : net::HttpOutcome::kClose;
     }
     head += chunked ? "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
                     : "Connection: close\r\n\r\n";

@@ -1,11 +1,12 @@
 #include "servers/rtmp/rtmp_connection.h"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <algorithm>
 #include <cstring>
 
 #include "core/log.h"
@@ -22,7 +23,9 @@ using boost::asio::use_awaitable;
 
 namespace {
 
-spdlog::logger& logger() { return log::get("rtmp"); }
+spdlog::logger& logger() {
+  return log::get("rtmp");
+}
 
 Counter& closed_counter(std::string_view reason) {
   return Metrics::global().counter(
@@ -32,14 +35,16 @@ Counter& closed_counter(std::string_view reason) {
 }  // namespace
 
 RtmpConnection::RtmpConnection(boost::asio::ip::tcp::socket socket, size_t worker, live::Hub& hub,
-                               live::FormatId format, const RtmpServerConfig& config,
+                               live::FormatId format,
+                               std::shared_ptr<const RtmpServerConfig> config,
                                net::ConnectionTicket ticket)
     : socket_(std::move(socket)),
       worker_(worker),
       hub_(hub),
       format_(format),
-      config_(config),
-      session_(config.session),
+      config_owner_(std::move(config)),
+      config_(*config_owner_),
+      session_(config_.session),
       watchdog_(socket_.get_executor()),
       flush_done_(socket_.get_executor()),
       started_ms_(steady_now_ms()),
@@ -54,12 +59,15 @@ RtmpConnection::RtmpConnection(boost::asio::ip::tcp::socket socket, size_t worke
   Metrics::global().gauge("cascade_rtmp_connections").add(1);
 }
 
-RtmpConnection::~RtmpConnection() { Metrics::global().gauge("cascade_rtmp_connections").sub(1); }
+RtmpConnection::~RtmpConnection() {
+  Metrics::global().gauge("cascade_rtmp_connections").sub(1);
+}
 
 void RtmpConnection::start() {
   arm_watchdog();
-  boost::asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->run(); },
-                        boost::asio::detached);
+  boost::asio::co_spawn(
+      socket_.get_executor(), [self = shared_from_this()] { return self->run(); },
+      boost::asio::detached);
 }
 
 void RtmpConnection::set_context(std::string_view stream) {
@@ -143,8 +151,8 @@ void RtmpConnection::handle_events() {
 }
 
 void RtmpConnection::handle(rtmp::ConnectRequest& request) {
-  logger().debug("[{}] connect app={} tcUrl={} flashVer={}", context_, request.app,
-                 request.tc_url, request.flash_ver);
+  logger().debug("[{}] connect app={} tcUrl={} flashVer={}", context_, request.app, request.tc_url,
+                 request.flash_ver);
   session_.accept_connect();
 }
 
@@ -156,7 +164,19 @@ void RtmpConnection::handle(rtmp::PublishRequest& request) {
   }
   set_context(*key);
   live::PublishRefusal refusal = live::PublishRefusal::kInUse;
-  auto publication = hub_.publish(*key, worker_, &refusal);
+  // An operator's kick (Hub::stop_publisher) closes this connection on its
+  // own worker.
+  auto stop = [weak = weak_from_this(), executor = socket_.get_executor()] {
+    boost::asio::post(executor, [weak] {
+      auto self = weak.lock();
+      if (!self || self->closed_) return;
+      closed_counter("kicked").inc();
+      self->close_reason_ = "kicked by an operator";
+      boost::system::error_code ignored;
+      self->socket_.close(ignored);  // the read loop ends and ends the publication
+    });
+  };
+  auto publication = hub_.publish(*key, worker_, &refusal, std::move(stop));
   if (!publication) {
     closed_counter("publish_refused").inc();
     // A full server is not the name's fault: Rejected (as nginx-rtmp and
@@ -168,6 +188,7 @@ void RtmpConnection::handle(rtmp::PublishRequest& request) {
   }
   stream_key_ = *key;
   publication_ = std::move(publication.value());
+  session_count_.set_kind(SessionKind::kRtmpPublisher);
   session_.accept_publish(request.stream);
   logger().info("[{}] publish started ({}{})", context_, request.type,
                 publication_->resumed() ? ", resuming the stream" : "");
@@ -186,11 +207,11 @@ void RtmpConnection::handle(rtmp::PlayRequest& request) {
   viewer_ = hub_.subscribe(*key, format_, worker_, *this);
   if (!viewer_) {
     closed_counter("stream_not_found").inc();
-    session_.reject_play("NetStream.Play.StreamNotFound",
-                         fmt::format("{} is not live", *key));
+    session_.reject_play("NetStream.Play.StreamNotFound", fmt::format("{} is not live", *key));
     return;
   }
   stream_key_ = *key;
+  session_count_.set_kind(SessionKind::kRtmpViewer);
   net::limit_unsent_bytes(socket_);  // so the hub sees this viewer's lag
   session_.accept_play(request.stream);
   flush_session_output();  // the onStatus replies go before any media
@@ -218,6 +239,7 @@ void RtmpConnection::handle(rtmp::Unpublish&) {
   publication_->end();
   publication_.reset();
   unengaged_since_ms_ = steady_now_ms();
+  session_count_.set_kind(SessionKind::kRtmpOther);
 }
 
 void RtmpConnection::handle(rtmp::StopPlay&) {
@@ -287,10 +309,9 @@ void RtmpConnection::kick_writer() {
     return;
   }
   writing_ = true;
-  boost::asio::async_write(socket_, gather_,
-                           [self = shared_from_this()](boost::system::error_code ec, size_t) {
-                             self->on_written(ec);
-                           });
+  boost::asio::async_write(
+      socket_, gather_,
+      [self = shared_from_this()](boost::system::error_code ec, size_t) { self->on_written(ec); });
 }
 
 void RtmpConnection::on_written(const boost::system::error_code& ec) {
@@ -316,6 +337,7 @@ void RtmpConnection::on_written(const boost::system::error_code& ec) {
 void RtmpConnection::release_viewer() {
   if (!viewer_) return;
   unengaged_since_ms_ = steady_now_ms();
+  session_count_.set_kind(SessionKind::kRtmpOther);
   // No longer playing: the idle and setup timeouts apply again.
   boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->arm_watchdog(); });
   // A batch still queued here was never handed to the socket: drop it. A
@@ -338,8 +360,8 @@ void RtmpConnection::close_now(std::string_view reason) {
   socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
   if (publication_) {
-    logger().info("[{}] publisher disconnected: {} ({} malformed frames dropped)", context_,
-                  reason, frames_dropped_);
+    logger().info("[{}] publisher disconnected: {} ({} malformed frames dropped)", context_, reason,
+                  frames_dropped_);
     publication_->end();
     publication_.reset();
   } else if (viewer_) {
@@ -376,7 +398,8 @@ void RtmpConnection::arm_watchdog() {
     std::optional<std::string> reason;
     const uint32_t setup_timeout_ms = self->config_.setup_timeout_ms;
     if (self->session_.state() == rtmp::ServerSession::State::kHandshake) {
-      if (at - self->started_ms_ >= self->config_.handshake_timeout_ms) reason = "handshake timeout";
+      if (at - self->started_ms_ >= self->config_.handshake_timeout_ms)
+        reason = "handshake timeout";
     } else if (at - self->last_read_ms_ >= self->config_.publisher_idle_timeout_ms) {
       reason = self->publication_ ? "publisher idle timeout" : "idle timeout (no publish or play)";
     } else if (!self->publication_ && setup_timeout_ms > 0 &&

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/session_counts.h"
 #include "live/hub.h"
 #include "live/viewer_sink.h"
 #include "net/connection_gate.h"
@@ -39,9 +40,11 @@ struct RtmpServerConfig {
 class RtmpConnection final : public std::enable_shared_from_this<RtmpConnection>,
                              public live::ViewerSink {
  public:
+  // `config` is the snapshot current when the connection was accepted; the
+  // connection keeps it for its life (a reload affects new connections).
   // `ticket`: the connection's slot in the ConnectionGate, held for its life.
   RtmpConnection(boost::asio::ip::tcp::socket socket, size_t worker, live::Hub& hub,
-                 live::FormatId format, const RtmpServerConfig& config,
+                 live::FormatId format, std::shared_ptr<const RtmpServerConfig> config,
                  net::ConnectionTicket ticket = {});
   ~RtmpConnection() override;
 
@@ -75,6 +78,7 @@ class RtmpConnection final : public std::enable_shared_from_this<RtmpConnection>
   const size_t worker_;
   live::Hub& hub_;
   const live::FormatId format_;
+  const std::shared_ptr<const RtmpServerConfig> config_owner_;
   const RtmpServerConfig& config_;
   rtmp::ServerSession session_;
   std::string peer_;
@@ -99,6 +103,7 @@ class RtmpConnection final : public std::enable_shared_from_this<RtmpConnection>
 
   bool closed_ = false;
   std::optional<std::string> close_reason_;
+  SessionCount session_count_{SessionKind::kRtmpOther};
   boost::asio::steady_timer watchdog_;
   boost::asio::steady_timer flush_done_;
   int64_t started_ms_;

@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "net/endpoint.h"
+#include "net/tls_context.h"
 
 namespace cascade::app {
 namespace {
@@ -131,6 +132,33 @@ Status check_endpoint(const std::string& value) {
   return {};
 }
 
+Status check_optional_endpoint(const std::string& value) {
+  if (value.empty()) return {};
+  return check_endpoint(value);
+}
+
+// [tls]: listeners need a certificate and key; a certificate and key that
+// are set must load (readable, PEM, matching), so a bad pair stops the
+// server at startup (and is rejected by a reload) with the reason.
+Status validate_tls(const Config& config) {
+  const Config::Tls& tls = config.tls;
+  const bool listens = !tls.rtmps_listen.empty() || !tls.https_listen.empty();
+  if (!listens && tls.cert_file.empty() && tls.key_file.empty()) return {};
+  if (tls.cert_file.empty() || tls.key_file.empty()) {
+    return make_error("tls: {} needs both tls.cert_file and tls.key_file",
+                      listens ? "a TLS listener" : "a certificate");
+  }
+  if (!tls.rtmps_listen.empty() && !config.rtmp.enabled) {
+    return make_error("tls.rtmps_listen is set but rtmp.enabled is false");
+  }
+  if (!tls.https_listen.empty() && !config.http.enabled) {
+    return make_error("tls.https_listen is set but http.enabled is false");
+  }
+  auto context = net::make_server_tls_context(tls.cert_file, tls.key_file);
+  if (!context) return make_error("tls: {}", context.error().message);
+  return {};
+}
+
 Status check_throttle_secret(const std::string& value) {
   if (!value.empty() && value.size() < 16) {
     return make_error("at least 16 characters (an HMAC key), or empty for no overrides");
@@ -178,8 +206,8 @@ Status check_flv_start_unit(const std::string& value) {
 }
 
 Status check_log_level(const std::string& value) {
-  static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error",
-                                            "critical", "off"};
+  static const std::set<std::string> levels{"trace", "debug",    "info", "warn",
+                                            "error", "critical", "off"};
   if (!levels.count(value)) {
     return make_error("'{}' is not one of trace, debug, info, warn, error, critical, off", value);
   }
@@ -300,8 +328,8 @@ const std::vector<Field>& fields() {
       number("rtmp.window_ack_size", &C::rtmp, &C::Rtmp::window_ack_size, 4096, 0x7FFFFFFF),
       number("rtmp.peer_bandwidth", &C::rtmp, &C::Rtmp::peer_bandwidth, 4096, 0x7FFFFFFF),
       number("rtmp.handshake_timeout_ms", &C::rtmp, &C::Rtmp::handshake_timeout_ms, 100, 600'000),
-      number("rtmp.publisher_idle_timeout_ms", &C::rtmp, &C::Rtmp::publisher_idle_timeout_ms,
-             1000, 3'600'000),
+      number("rtmp.publisher_idle_timeout_ms", &C::rtmp, &C::Rtmp::publisher_idle_timeout_ms, 1000,
+             3'600'000),
 
       boolean("http.enabled", &C::http, &C::Http::enabled),
       text("http.listen", &C::http, &C::Http::listen, check_endpoint),
@@ -335,6 +363,11 @@ const std::vector<Field>& fields() {
       text("vod.throttle_secret", &C::vod, &C::Vod::throttle_secret, check_throttle_secret),
       text("vod.flv_start_unit", &C::vod, &C::Vod::flv_start_unit, check_flv_start_unit),
       vod_roots_field(),  // last of [vod]: entries start from the keys above
+
+      text("tls.cert_file", &C::tls, &C::Tls::cert_file),
+      text("tls.key_file", &C::tls, &C::Tls::key_file),
+      text("tls.rtmps_listen", &C::tls, &C::Tls::rtmps_listen, check_optional_endpoint),
+      text("tls.https_listen", &C::tls, &C::Tls::https_listen, check_optional_endpoint),
   };
   return all;
 }
@@ -389,6 +422,7 @@ Status validate(const Config& config) {
   if (!config.rtmp.enabled && !config.http.enabled) {
     return make_error("rtmp.enabled and http.enabled are both false: nothing to serve");
   }
+  if (auto tls = validate_tls(config); !tls) return tls;
   return validate_vod_prefixes(config);
 }
 

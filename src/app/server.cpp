@@ -4,6 +4,7 @@
 
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
+#include <functional>
 #include <thread>
 
 #include "core/log.h"
@@ -11,16 +12,17 @@
 #include "net/endpoint.h"
 #include "net/http_server.h"
 #include "net/tcp_listener.h"
+#include "net/tls_context.h"
 #include "net/worker_pool.h"
 #include "servers/api/api_routes.h"
-#include "servers/http_flv/flv_packager.h"
 #include "servers/hls/hls_registry.h"
 #include "servers/hls/hls_route.h"
+#include "servers/http_flv/flv_packager.h"
 #include "servers/http_flv/flv_viewer.h"
 #include "servers/rtmp/rtmp_connection.h"
 #include "servers/rtmp/rtmp_packager.h"
-#include "vod/vod_route.h"
 #include "servers/web/web_route.h"
+#include "vod/vod_route.h"
 
 namespace cascade::app {
 
@@ -34,6 +36,12 @@ struct Server::Parts {
   std::unique_ptr<net::TcpListener> http_listener;
   std::optional<boost::asio::ip::tcp::endpoint> rtmp_endpoint;
   std::optional<boost::asio::ip::tcp::endpoint> http_endpoint;
+  // [tls]: the current certificate for new RTMPS/HTTPS connections.
+  std::shared_ptr<net::TlsContextStore> tls;
+  std::unique_ptr<net::TcpListener> rtmps_listener;
+  std::unique_ptr<net::TcpListener> https_listener;
+  std::optional<boost::asio::ip::tcp::endpoint> rtmps_endpoint;
+  std::optional<boost::asio::ip::tcp::endpoint> https_endpoint;
 };
 
 namespace {
@@ -75,8 +83,8 @@ vod::VodSettings vod_settings(const Config::VodRootSettings& config, const std::
   vod.throttle_burst_s = config.throttle_burst_s;
   vod.throttle_factor = config.throttle_factor;
   vod.throttle_secret = config.throttle_secret;
-  vod.flv_start_unit = config.flv_start_unit == "seconds" ? vod::FlvStartUnit::kSeconds
-                                                          : vod::FlvStartUnit::kBytes;
+  vod.flv_start_unit =
+      config.flv_start_unit == "seconds" ? vod::FlvStartUnit::kSeconds : vod::FlvStartUnit::kBytes;
   return vod;
 }
 
@@ -95,7 +103,9 @@ uint64_t raise_fd_limit() {
 
 Server::Server(Config config) : config_(std::move(config)), parts_(std::make_unique<Parts>()) {}
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 Status Server::start() {
   // sendfile(2) (VOD files, HLS memory files) has no MSG_NOSIGNAL: a peer
@@ -117,8 +127,16 @@ Status Server::start() {
     p.hls = std::make_unique<servers::HlsRegistry>(hls_settings(config_), p.pool->contexts());
     subscribers.push_back(p.hls->subscriber_factory());
   }
-  p.hub = std::make_unique<live::Hub>(hub_config(config_), std::move(formats),
-                                      p.pool->contexts(), std::move(subscribers));
+  p.hub = std::make_unique<live::Hub>(hub_config(config_), std::move(formats), p.pool->contexts(),
+                                      std::move(subscribers));
+
+  const bool tls_listeners = !config_.tls.rtmps_listen.empty() || !config_.tls.https_listen.empty();
+  if (tls_listeners) {
+    auto store = net::TlsContextStore::open(config_.tls.cert_file, config_.tls.key_file);
+    if (!store) return make_error("tls: {}", store.error().message);
+    p.tls = std::move(store.value());
+    log::get("server").info("TLS certificate {}", net::describe_certificate(*p.tls->current()));
+  }
 
   if (config_.rtmp.enabled) {
     auto& rc = p.rtmp_config;
@@ -143,6 +161,22 @@ Status Server::start() {
     auto bound = p.rtmp_listener->listen(*endpoint);
     if (!bound) return bound.error();
     p.rtmp_endpoint = *bound;
+    if (!config_.tls.rtmps_listen.empty()) {
+      p.rtmps_listener = std::make_unique<net::TcpListener>(
+          *p.pool, "rtmps",
+          [this, rtmp_format](boost::asio::ip::tcp::socket socket, size_t worker) {
+            std::make_shared<servers::RtmpConnection>(std::move(socket), worker, *parts_->hub,
+                                                      rtmp_format, parts_->rtmp_config,
+                                                      parts_->tls->current())
+                ->start();
+          },
+          static_cast<int>(config_.server.send_buffer_bytes));
+      auto tls_endpoint = net::parse_endpoint(config_.tls.rtmps_listen);
+      if (!tls_endpoint) return make_error("tls.rtmps_listen: {}", tls_endpoint.error().message);
+      auto tls_bound = p.rtmps_listener->listen(*tls_endpoint);
+      if (!tls_bound) return tls_bound.error();
+      p.rtmps_endpoint = *tls_bound;
+    }
   }
 
   if (config_.http.enabled) {
@@ -159,8 +193,8 @@ Status Server::start() {
     // parsed-index caches are shared (one budget).
     auto vod_caches = std::make_shared<vod::VodCaches>(vod::VodSettings{}.index_cache_bytes);
     if (!config_.vod.root.empty()) {
-      auto route = vod::make_vod_route(vod_settings(config_.vod, "/vod/", config_.vod.root),
-                                       vod_caches);
+      auto route =
+          vod::make_vod_route(vod_settings(config_.vod, "/vod/", config_.vod.root), vod_caches);
       if (!route) return make_error("vod.root: {}", route.error().message);
       routes.push_back(std::move(route.value()));
     }
@@ -178,7 +212,8 @@ Status Server::start() {
     routes.push_back(servers::make_web_route());
     p.http = std::make_unique<net::HttpServer>(std::move(routes), limits);
     p.http_listener = std::make_unique<net::TcpListener>(
-        *p.pool, "http", [this](boost::asio::ip::tcp::socket socket, size_t worker) {
+        *p.pool, "http",
+        [this](boost::asio::ip::tcp::socket socket, size_t worker) {
           parts_->http->serve(std::move(socket), worker);
         },
         0);  // HTTP: autotuned; live HTTP-FLV viewers bound theirs (HttpLimits)
@@ -187,11 +222,26 @@ Status Server::start() {
     auto bound = p.http_listener->listen(*endpoint);
     if (!bound) return bound.error();
     p.http_endpoint = *bound;
+    if (!config_.tls.https_listen.empty()) {
+      p.https_listener = std::make_unique<net::TcpListener>(
+          *p.pool, "https",
+          [this](boost::asio::ip::tcp::socket socket, size_t worker) {
+            parts_->http->serve(std::move(socket), worker, parts_->tls->current());
+          },
+          0);
+      auto tls_endpoint = net::parse_endpoint(config_.tls.https_listen);
+      if (!tls_endpoint) return make_error("tls.https_listen: {}", tls_endpoint.error().message);
+      auto tls_bound = p.https_listener->listen(*tls_endpoint);
+      if (!tls_bound) return tls_bound.error();
+      p.https_endpoint = *tls_bound;
+    }
   }
 
   p.pool->start();
   if (p.rtmp_listener) p.rtmp_listener->start();
   if (p.http_listener) p.http_listener->start();
+  if (p.rtmps_listener) p.rtmps_listener->start();
+  if (p.https_listener) p.https_listener->start();
   log::get("server").info("started with {} workers", workers);
   if (p.rtmp_endpoint) {
     log::get("server").info("rtmp listening on {}", net::to_string(*p.rtmp_endpoint));
@@ -199,23 +249,54 @@ Status Server::start() {
   if (p.http_endpoint) {
     log::get("server").info("http listening on {}", net::to_string(*p.http_endpoint));
   }
+  if (p.rtmps_endpoint) {
+    log::get("server").info("rtmps listening on {}", net::to_string(*p.rtmps_endpoint));
+  }
+  if (p.https_endpoint) {
+    log::get("server").info("https listening on {}", net::to_string(*p.https_endpoint));
+  }
   return {};
 }
 
 void Server::run_until_signal() {
   boost::asio::io_context signals_context;
   boost::asio::signal_set signals(signals_context, SIGINT, SIGTERM);
-  signals.async_wait([](const boost::system::error_code& ec, int signal) {
+  boost::asio::signal_set hangups(signals_context, SIGHUP);
+  signals.async_wait([&hangups](const boost::system::error_code& ec, int signal) {
     if (!ec) log::get("server").info("signal {} received; stopping", signal);
+    hangups.cancel();
   });
+  // SIGHUP: reload the TLS certificate (the full config reload builds on
+  // this handler). Re-armed after each signal; stops with the context.
+  std::function<void(const boost::system::error_code&, int)> on_hangup =
+      [&](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        log::get("server").info("SIGHUP received; reloading the TLS certificate");
+        if (auto reloaded = reload_tls(); !reloaded) {
+          log::get("server").error("TLS reload rejected, keeping the current certificate: {}",
+                                   reloaded.error().message);
+        }
+        hangups.async_wait(on_hangup);
+      };
+  hangups.async_wait(on_hangup);
   signals_context.run();
   stop();
+}
+
+Status Server::reload_tls() {
+  if (!parts_ || !parts_->tls) return {};
+  if (auto reloaded = parts_->tls->reload(); !reloaded) return reloaded;
+  log::get("server").info("TLS certificate reloaded: {}",
+                          net::describe_certificate(*parts_->tls->current()));
+  return {};
 }
 
 void Server::stop() {
   if (!parts_ || !parts_->pool) return;
   if (parts_->rtmp_listener) parts_->rtmp_listener->close();
   if (parts_->http_listener) parts_->http_listener->close();
+  if (parts_->rtmps_listener) parts_->rtmps_listener->close();
+  if (parts_->https_listener) parts_->https_listener->close();
   parts_->pool->stop(true);
   parts_->pool->join();
   // The process is exiting: sessions still open are not torn down one by one
@@ -229,6 +310,12 @@ std::optional<boost::asio::ip::tcp::endpoint> Server::rtmp_endpoint() const {
 }
 std::optional<boost::asio::ip::tcp::endpoint> Server::http_endpoint() const {
   return parts_->http_endpoint;
+}
+std::optional<boost::asio::ip::tcp::endpoint> Server::rtmps_endpoint() const {
+  return parts_->rtmps_endpoint;
+}
+std::optional<boost::asio::ip::tcp::endpoint> Server::https_endpoint() const {
+  return parts_->https_endpoint;
 }
 
 }  // namespace cascade::app

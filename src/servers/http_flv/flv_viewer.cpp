@@ -6,8 +6,8 @@
 #include <boost/asio/write.hpp>
 
 #include "core/log.h"
-#include "core/percent_encoding.h"
 #include "core/metrics.h"
+#include "core/percent_encoding.h"
 #include "live/stream_key.h"
 #include "media/flv.h"
 #include "net/socket_options.h"
@@ -20,7 +20,9 @@ namespace http = net::http;
 
 namespace {
 
-spdlog::logger& logger() { return log::get("http-flv"); }
+spdlog::logger& logger() {
+  return log::get("http-flv");
+}
 
 // Parses "/{app}/{stream}.flv" (percent-decoded) into a stream key.
 std::optional<std::string> key_from_target(std::string_view target) {
@@ -56,7 +58,7 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
     uint8_t scratch[64];
     while (!closed_) {
       boost::system::error_code ec;
-      co_await connection_.socket().async_read_some(boost::asio::buffer(scratch),
+      co_await connection_.stream().async_read_some(boost::asio::buffer(scratch),
                                                     boost::asio::redirect_error(use_awaitable, ec));
       if (ec) {
         if (!reason_) reason_ = ec == boost::asio::error::eof ? "client closed" : ec.message();
@@ -101,12 +103,13 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
     gather_.insert(gather_.end(), buffers.begin(), buffers.end());
     if (chunked_) gather_.push_back(boost::asio::buffer("\r\n", 2));
     writing_ = true;
-    boost::asio::async_write(connection_.socket(), gather_,
+    boost::asio::async_write(connection_.stream(), gather_,
                              [self = shared_from_this()](boost::system::error_code ec, size_t) {
                                self->write_finished();
                                std::string().swap(self->preamble_);
                                std::vector<uint8_t>().swap(self->body_prefix_);
-                               if (ec && !self->reason_) self->reason_ = "write failed: " + ec.message();
+                               if (ec && !self->reason_)
+                                 self->reason_ = "write failed: " + ec.message();
                                if (ec) self->close();
                                if (self->viewer_) self->viewer_->on_write_complete(!ec);
                              });
@@ -118,7 +121,7 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
     if (!preamble_.empty()) gather_.push_back(boost::asio::buffer(preamble_));
     if (chunked_) gather_.push_back(boost::asio::buffer("0\r\n\r\n", 5));
     writing_ = true;
-    boost::asio::async_write(connection_.socket(), gather_,
+    boost::asio::async_write(connection_.stream(), gather_,
                              [self = shared_from_this()](boost::system::error_code, size_t) {
                                self->write_finished();
                                self->close();
@@ -141,14 +144,12 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
   void close() {
     if (closed_) return;
     closed_ = true;
-    boost::system::error_code ignored;
-    connection_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
-    connection_.socket().close(ignored);
+    connection_.stream().close();
   }
 
   net::HttpConnection& connection_;
   bool chunked_;
-  std::string preamble_;  // the HTTP response head, sent with the first write
+  std::string preamble_;              // the HTTP response head, sent with the first write
   std::vector<uint8_t> body_prefix_;  // the FLV file header
   std::string chunk_line_;
   std::vector<boost::asio::const_buffer> gather_;
@@ -156,7 +157,7 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
   std::string context_;
   std::optional<std::string> reason_;
   bool closed_ = false;
-  bool writing_ = false;                            // an async_write is in progress
+  bool writing_ = false;                             // an async_write is in progress
   boost::asio::steady_timer* write_done_ = nullptr;  // run() waits for it to end
 };
 
@@ -191,10 +192,10 @@ net::HttpRoute make_http_flv_route(live::Hub& hub, live::FormatId flv_format) {
     }
     if (request.method() == http::verb::head) {
       head += chunked ? "Transfer-Encoding: chunked\r\n\r\n" : "Connection: close\r\n\r\n";
-      co_await boost::asio::async_write(connection.socket(), boost::asio::buffer(head),
+      co_await boost::asio::async_write(connection.stream(), boost::asio::buffer(head),
                                         use_awaitable);
-      co_return chunked && request.keep_alive() ? net::HttpOutcome::kResponded
-                                                : net::HttpOutcome::kClose;
+      co_return chunked&& request.keep_alive() ? net::HttpOutcome::kResponded
+                                               : net::HttpOutcome::kClose;
     }
     head += chunked ? "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
                     : "Connection: close\r\n\r\n";

@@ -1,11 +1,11 @@
 #include "servers/rtmp/rtmp_connection.h"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <algorithm>
 #include <cstring>
 
 #include "core/log.h"
@@ -22,7 +22,9 @@ using boost::asio::use_awaitable;
 
 namespace {
 
-spdlog::logger& logger() { return log::get("rtmp"); }
+spdlog::logger& logger() {
+  return log::get("rtmp");
+}
 
 Counter& closed_counter(std::string_view reason) {
   return Metrics::global().counter(
@@ -31,33 +33,36 @@ Counter& closed_counter(std::string_view reason) {
 
 }  // namespace
 
-RtmpConnection::RtmpConnection(boost::asio::ip::tcp::socket socket, size_t worker,
-                               live::Hub& hub, live::FormatId format,
-                               const RtmpServerConfig& config)
-    : socket_(std::move(socket)),
+RtmpConnection::RtmpConnection(boost::asio::ip::tcp::socket socket, size_t worker, live::Hub& hub,
+                               live::FormatId format, const RtmpServerConfig& config,
+                               net::TlsContextPtr tls)
+    : transport_(std::move(socket), std::move(tls)),
       worker_(worker),
       hub_(hub),
       format_(format),
       config_(config),
       session_(config.session),
-      watchdog_(socket_.get_executor()),
-      flush_done_(socket_.get_executor()),
+      watchdog_(transport_.get_executor()),
+      flush_done_(transport_.get_executor()),
       started_ms_(steady_now_ms()),
       last_read_ms_(started_ms_) {
   boost::system::error_code ec;
-  auto remote = socket_.remote_endpoint(ec);
+  auto remote = transport_.socket().remote_endpoint(ec);
   peer_ = ec ? "unknown" : net::to_string(remote);
   context_ = peer_;
-  socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+  transport_.socket().set_option(boost::asio::ip::tcp::no_delay(true), ec);
   Metrics::global().gauge("cascade_rtmp_connections").add(1);
 }
 
-RtmpConnection::~RtmpConnection() { Metrics::global().gauge("cascade_rtmp_connections").sub(1); }
+RtmpConnection::~RtmpConnection() {
+  Metrics::global().gauge("cascade_rtmp_connections").sub(1);
+}
 
 void RtmpConnection::start() {
   arm_watchdog();
-  boost::asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->run(); },
-                        boost::asio::detached);
+  boost::asio::co_spawn(
+      transport_.get_executor(), [self = shared_from_this()] { return self->run(); },
+      boost::asio::detached);
 }
 
 void RtmpConnection::set_context(std::string_view stream) {
@@ -69,6 +74,21 @@ awaitable<void> RtmpConnection::run() {
   // publisher's media wants large reads, a player only sends acks and pings
   // (its memory is per viewer, so it stays small).
   constexpr size_t kSetupBuffer = 4096, kPublisherBuffer = 64 * 1024, kPlayerBuffer = 512;
+  if (transport_.is_tls()) {
+    // RTMPS: TLS first (the watchdog's handshake timeout covers it: the RTMP
+    // session is still in its handshake state).
+    boost::system::error_code ec;
+    co_await transport_.async_handshake(boost::asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      static Counter& failed =
+          Metrics::global().counter("cascade_tls_handshake_failures_total{listener=\"rtmps\"}");
+      failed.inc();
+      closed_counter("tls_handshake").inc();
+      close_now(close_reason_ ? "TLS handshake failed: " + *close_reason_
+                              : "TLS handshake failed: " + ec.message());
+      co_return;
+    }
+  }
   std::vector<uint8_t> buffer(kSetupBuffer);
   size_t have = 0;
   while (!closed_) {
@@ -79,7 +99,7 @@ awaitable<void> RtmpConnection::run() {
       buffer.swap(resized);
     }
     boost::system::error_code ec;
-    size_t n = co_await socket_.async_read_some(
+    size_t n = co_await transport_.async_read_some(
         boost::asio::buffer(buffer.data() + have, buffer.size() - have),
         boost::asio::redirect_error(use_awaitable, ec));
     if (ec) {
@@ -141,8 +161,8 @@ void RtmpConnection::handle_events() {
 }
 
 void RtmpConnection::handle(rtmp::ConnectRequest& request) {
-  logger().debug("[{}] connect app={} tcUrl={} flashVer={}", context_, request.app,
-                 request.tc_url, request.flash_ver);
+  logger().debug("[{}] connect app={} tcUrl={} flashVer={}", context_, request.app, request.tc_url,
+                 request.flash_ver);
   session_.accept_connect();
 }
 
@@ -179,12 +199,11 @@ void RtmpConnection::handle(rtmp::PlayRequest& request) {
   viewer_ = hub_.subscribe(*key, format_, worker_, *this);
   if (!viewer_) {
     closed_counter("stream_not_found").inc();
-    session_.reject_play("NetStream.Play.StreamNotFound",
-                         fmt::format("{} is not live", *key));
+    session_.reject_play("NetStream.Play.StreamNotFound", fmt::format("{} is not live", *key));
     return;
   }
   stream_key_ = *key;
-  net::limit_unsent_bytes(socket_);  // so the hub sees this viewer's lag
+  net::limit_unsent_bytes(transport_.socket());  // so the hub sees this viewer's lag
   session_.accept_play(request.stream);
   flush_session_output();  // the onStatus replies go before any media
   logger().info("[{}] play started", context_);
@@ -248,8 +267,7 @@ void RtmpConnection::on_closed(std::string_view reason) {
   closed_counter("viewer_dropped").inc();
   logger().info("[{}] viewer dropped: {}", context_, reason);
   close_reason_ = std::string(reason);
-  boost::system::error_code ignored;
-  socket_.close(ignored);  // the read loop ends and releases the viewer
+  transport_.close();  // the read loop ends and releases the viewer
 }
 
 void RtmpConnection::flush_session_output() {
@@ -279,10 +297,9 @@ void RtmpConnection::kick_writer() {
     return;
   }
   writing_ = true;
-  boost::asio::async_write(socket_, gather_,
-                           [self = shared_from_this()](boost::system::error_code ec, size_t) {
-                             self->on_written(ec);
-                           });
+  boost::asio::async_write(
+      transport_, gather_,
+      [self = shared_from_this()](boost::system::error_code ec, size_t) { self->on_written(ec); });
 }
 
 void RtmpConnection::on_written(const boost::system::error_code& ec) {
@@ -292,8 +309,7 @@ void RtmpConnection::on_written(const boost::system::error_code& ec) {
   if (ec && !closed_) {
     // Keep a reason set before the socket was closed under this write.
     if (!close_reason_) close_reason_ = "write failed: " + ec.message();
-    boost::system::error_code ignored;
-    socket_.close(ignored);
+    transport_.close();
   }
   if (media && retired_viewer_) {
     // The batch just written was the replaced viewer's (see release_viewer).
@@ -308,7 +324,8 @@ void RtmpConnection::on_written(const boost::system::error_code& ec) {
 void RtmpConnection::release_viewer() {
   if (!viewer_) return;
   // No longer playing: the idle timeout applies again.
-  boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->arm_watchdog(); });
+  boost::asio::post(transport_.get_executor(),
+                    [self = shared_from_this()] { self->arm_watchdog(); });
   // A batch still queued here was never handed to the socket: drop it. A
   // batch being written still reads the viewer's buffers: keep the viewer
   // until the write completes.
@@ -325,12 +342,10 @@ void RtmpConnection::close_now(std::string_view reason) {
   closed_ = true;
   watchdog_.cancel();
   flush_done_.cancel();
-  boost::system::error_code ignored;
-  socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  transport_.close();
   if (publication_) {
-    logger().info("[{}] publisher disconnected: {} ({} malformed frames dropped)", context_,
-                  reason, frames_dropped_);
+    logger().info("[{}] publisher disconnected: {} ({} malformed frames dropped)", context_, reason,
+                  frames_dropped_);
     publication_->end();
     publication_.reset();
   } else if (viewer_) {
@@ -362,15 +377,15 @@ void RtmpConnection::arm_watchdog() {
     const int64_t at = steady_now_ms();
     std::optional<std::string> reason;
     if (self->session_.state() == rtmp::ServerSession::State::kHandshake) {
-      if (at - self->started_ms_ >= self->config_.handshake_timeout_ms) reason = "handshake timeout";
+      if (at - self->started_ms_ >= self->config_.handshake_timeout_ms)
+        reason = "handshake timeout";
     } else if (at - self->last_read_ms_ >= self->config_.publisher_idle_timeout_ms) {
       reason = self->publication_ ? "publisher idle timeout" : "idle timeout (no publish or play)";
     }
     if (reason) {
       closed_counter("timeout").inc();
       self->close_reason_ = *reason;
-      boost::system::error_code ignored;
-      self->socket_.close(ignored);
+      self->transport_.close();
       return;
     }
     self->arm_watchdog();

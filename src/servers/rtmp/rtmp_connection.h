@@ -18,6 +18,7 @@
 
 #include "live/hub.h"
 #include "live/viewer_sink.h"
+#include "net/transport.h"
 #include "protocols/rtmp/server_session.h"
 
 namespace cascade::servers {
@@ -34,8 +35,11 @@ struct RtmpServerConfig {
 class RtmpConnection final : public std::enable_shared_from_this<RtmpConnection>,
                              public live::ViewerSink {
  public:
+  // `tls`: RTMPS (RTMP inside TLS) with that context; null: plain RTMP.
+  // The TLS handshake runs first, under the RTMP handshake timeout.
   RtmpConnection(boost::asio::ip::tcp::socket socket, size_t worker, live::Hub& hub,
-                 live::FormatId format, const RtmpServerConfig& config);
+                 live::FormatId format, const RtmpServerConfig& config,
+                 net::TlsContextPtr tls = nullptr);
   ~RtmpConnection() override;
 
   void start();
@@ -64,7 +68,7 @@ class RtmpConnection final : public std::enable_shared_from_this<RtmpConnection>
   void arm_watchdog();
   void set_context(std::string_view stream);
 
-  boost::asio::ip::tcp::socket socket_;
+  net::TcpTransport transport_;  // plain TCP or TLS; all bytes go through it
   const size_t worker_;
   live::Hub& hub_;
   const live::FormatId format_;

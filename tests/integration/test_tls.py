@@ -246,7 +246,8 @@ def test_tls_versions_12_and_13_only(cascade, procs, ca) -> None:
 
 def test_non_tls_clients_are_closed_without_affecting_a_tls_viewer(cascade, procs, media,
                                                                      ca) -> None:
-    t = start_tls_server(cascade, procs, ca)
+    t = start_tls_server(cascade, procs, ca, {"rtmp": {"handshake_timeout_ms": 1000},
+                                              "http": {"request_timeout_ms": 1000}})
     key = "mixed"
     ffmpeg_publish(procs, media.av, t.server.rtmp_url(key))
     t.server.wait_publishing(key)
@@ -263,10 +264,40 @@ def test_non_tls_clients_are_closed_without_affecting_a_tls_viewer(cascade, proc
         with socket.create_connection((HOST, port), timeout=5) as s:
             s.sendall(payload)
             wait_closed(s)
-    # A client that connects and sends nothing is closed by the handshake
-    # timeouts (not tested for its length here: the defaults are 10 s).
+    t.server.wait_log(r"\[127\.0\.0\.1:\d+\] closed: TLS handshake failed: wrong version number")
+    t.server.wait_log(r"\[127\.0\.0\.1:\d+\] TLS handshake failed: http request")
+    # Clients that connect and send nothing: closed by the handshake
+    # timeouts (rtmp.handshake_timeout_ms, http.request_timeout_ms).
+    for port in (t.rtmps_port, t.https_port):
+        with socket.create_connection((HOST, port), timeout=5) as s:
+            started = time.monotonic()
+            wait_closed(s, 5)
+            assert 0.8 <= time.monotonic() - started <= 4
+    t.server.wait_log(r"closed: TLS handshake failed: handshake timeout")
+    t.server.wait_log(r"\] TLS handshake failed: timeout")
     grows(out)
-    t.server.wait_log(r"TLS handshake failed")
+    t.server.assert_alive()
+
+
+def test_tls_client_that_stops_reading_a_file_is_cut_off(cascade, procs, ca) -> None:
+    root = procs.workdir / "vod-root"
+    root.mkdir()
+    with open(root / "big.bin", "wb") as f:
+        f.truncate(256 * 1024 * 1024)  # sparse: reads as zeros
+    (root / "small.bin").write_bytes(os.urandom(200_000))
+    t = start_tls_server(cascade, procs, ca, {"vod": {"root": str(root),
+                                                      "stall_timeout_ms": 1000}})
+    context = ssl.create_default_context(cafile=str(ca.cert))
+    with socket.create_connection((HOST, t.https_port), timeout=10) as raw:
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        with context.wrap_socket(raw, server_hostname=HOST) as tls:
+            tls.sendall(b"GET /vod/big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert tls.recv(100).startswith(b"HTTP/1.1 200")
+            # Reads nothing more: the server gives up after the stall timeout
+            # while another TLS client is served.
+            status, body = curl(ca, t.https_url("/vod/small.bin"))
+            assert status == 200 and body == (root / "small.bin").read_bytes()
+            t.server.wait_log(r"/vod/big\.bin: the client stopped reading", 15)
     t.server.assert_alive()
 
 

@@ -53,6 +53,9 @@ Result<TlsContextPtr> make_server_tls_context(const std::string& cert_file,
                        ssl::context::single_dh_use);
   // Renegotiation (TLS 1.2) is a client-driven CPU cost with no use here.
   SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // An idle connection (keep-alive, a held LL-HLS request) gives its record
+  // buffers (~34 KiB) back instead of holding them while it waits.
+  SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
   boost::system::error_code ec;
   context->use_certificate_chain_file(cert_file, ec);
   if (ec) return make_error("certificate file {}: {}", cert_file, openssl_error(ec));

@@ -206,8 +206,8 @@ Status check_flv_start_unit(const std::string& value) {
 }
 
 Status check_log_level(const std::string& value) {
-  static const std::set<std::string> levels{"trace", "debug",    "info", "warn",
-                                            "error", "critical", "off"};
+  static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error",
+                                            "critical", "off"};
   if (!levels.count(value)) {
     return make_error("'{}' is not one of trace, debug, info, warn, error, critical, off", value);
   }
@@ -328,8 +328,8 @@ const std::vector<Field>& fields() {
       number("rtmp.window_ack_size", &C::rtmp, &C::Rtmp::window_ack_size, 4096, 0x7FFFFFFF),
       number("rtmp.peer_bandwidth", &C::rtmp, &C::Rtmp::peer_bandwidth, 4096, 0x7FFFFFFF),
       number("rtmp.handshake_timeout_ms", &C::rtmp, &C::Rtmp::handshake_timeout_ms, 100, 600'000),
-      number("rtmp.publisher_idle_timeout_ms", &C::rtmp, &C::Rtmp::publisher_idle_timeout_ms, 1000,
-             3'600'000),
+      number("rtmp.publisher_idle_timeout_ms", &C::rtmp, &C::Rtmp::publisher_idle_timeout_ms,
+             1000, 3'600'000),
 
       boolean("http.enabled", &C::http, &C::Http::enabled),
       text("http.listen", &C::http, &C::Http::listen, check_endpoint),

@@ -83,8 +83,8 @@ vod::VodSettings vod_settings(const Config::VodRootSettings& config, const std::
   vod.throttle_burst_s = config.throttle_burst_s;
   vod.throttle_factor = config.throttle_factor;
   vod.throttle_secret = config.throttle_secret;
-  vod.flv_start_unit =
-      config.flv_start_unit == "seconds" ? vod::FlvStartUnit::kSeconds : vod::FlvStartUnit::kBytes;
+  vod.flv_start_unit = config.flv_start_unit == "seconds" ? vod::FlvStartUnit::kSeconds
+                                                          : vod::FlvStartUnit::kBytes;
   return vod;
 }
 
@@ -103,9 +103,7 @@ uint64_t raise_fd_limit() {
 
 Server::Server(Config config) : config_(std::move(config)), parts_(std::make_unique<Parts>()) {}
 
-Server::~Server() {
-  stop();
-}
+Server::~Server() { stop(); }
 
 Status Server::start() {
   // sendfile(2) (VOD files, HLS memory files) has no MSG_NOSIGNAL: a peer
@@ -193,8 +191,8 @@ Status Server::start() {
     // parsed-index caches are shared (one budget).
     auto vod_caches = std::make_shared<vod::VodCaches>(vod::VodSettings{}.index_cache_bytes);
     if (!config_.vod.root.empty()) {
-      auto route =
-          vod::make_vod_route(vod_settings(config_.vod, "/vod/", config_.vod.root), vod_caches);
+      auto route = vod::make_vod_route(vod_settings(config_.vod, "/vod/", config_.vod.root),
+                                       vod_caches);
       if (!route) return make_error("vod.root: {}", route.error().message);
       routes.push_back(std::move(route.value()));
     }
@@ -212,8 +210,7 @@ Status Server::start() {
     routes.push_back(servers::make_web_route());
     p.http = std::make_unique<net::HttpServer>(std::move(routes), limits);
     p.http_listener = std::make_unique<net::TcpListener>(
-        *p.pool, "http",
-        [this](boost::asio::ip::tcp::socket socket, size_t worker) {
+        *p.pool, "http", [this](boost::asio::ip::tcp::socket socket, size_t worker) {
           parts_->http->serve(std::move(socket), worker);
         },
         0);  // HTTP: autotuned; live HTTP-FLV viewers bound theirs (HttpLimits)

@@ -20,9 +20,7 @@ namespace http = net::http;
 
 namespace {
 
-spdlog::logger& logger() {
-  return log::get("http-flv");
-}
+spdlog::logger& logger() { return log::get("http-flv"); }
 
 // Parses "/{app}/{stream}.flv" (percent-decoded) into a stream key.
 std::optional<std::string> key_from_target(std::string_view target) {
@@ -108,8 +106,7 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
                                self->write_finished();
                                std::string().swap(self->preamble_);
                                std::vector<uint8_t>().swap(self->body_prefix_);
-                               if (ec && !self->reason_)
-                                 self->reason_ = "write failed: " + ec.message();
+                               if (ec && !self->reason_) self->reason_ = "write failed: " + ec.message();
                                if (ec) self->close();
                                if (self->viewer_) self->viewer_->on_write_complete(!ec);
                              });
@@ -149,7 +146,7 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
 
   net::HttpConnection& connection_;
   bool chunked_;
-  std::string preamble_;              // the HTTP response head, sent with the first write
+  std::string preamble_;  // the HTTP response head, sent with the first write
   std::vector<uint8_t> body_prefix_;  // the FLV file header
   std::string chunk_line_;
   std::vector<boost::asio::const_buffer> gather_;
@@ -157,7 +154,7 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
   std::string context_;
   std::optional<std::string> reason_;
   bool closed_ = false;
-  bool writing_ = false;                             // an async_write is in progress
+  bool writing_ = false;                            // an async_write is in progress
   boost::asio::steady_timer* write_done_ = nullptr;  // run() waits for it to end
 };
 
@@ -194,8 +191,8 @@ net::HttpRoute make_http_flv_route(live::Hub& hub, live::FormatId flv_format) {
       head += chunked ? "Transfer-Encoding: chunked\r\n\r\n" : "Connection: close\r\n\r\n";
       co_await boost::asio::async_write(connection.stream(), boost::asio::buffer(head),
                                         use_awaitable);
-      co_return chunked&& request.keep_alive() ? net::HttpOutcome::kResponded
-                                               : net::HttpOutcome::kClose;
+      co_return chunked && request.keep_alive() ? net::HttpOutcome::kResponded
+                                                : net::HttpOutcome::kClose;
     }
     head += chunked ? "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
                     : "Connection: close\r\n\r\n";

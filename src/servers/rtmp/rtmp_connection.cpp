@@ -22,9 +22,7 @@ using boost::asio::use_awaitable;
 
 namespace {
 
-spdlog::logger& logger() {
-  return log::get("rtmp");
-}
+spdlog::logger& logger() { return log::get("rtmp"); }
 
 Counter& closed_counter(std::string_view reason) {
   return Metrics::global().counter(
@@ -54,9 +52,7 @@ RtmpConnection::RtmpConnection(boost::asio::ip::tcp::socket socket, size_t worke
   Metrics::global().gauge("cascade_rtmp_connections").add(1);
 }
 
-RtmpConnection::~RtmpConnection() {
-  Metrics::global().gauge("cascade_rtmp_connections").sub(1);
-}
+RtmpConnection::~RtmpConnection() { Metrics::global().gauge("cascade_rtmp_connections").sub(1); }
 
 void RtmpConnection::start() {
   arm_watchdog();
@@ -161,8 +157,8 @@ void RtmpConnection::handle_events() {
 }
 
 void RtmpConnection::handle(rtmp::ConnectRequest& request) {
-  logger().debug("[{}] connect app={} tcUrl={} flashVer={}", context_, request.app, request.tc_url,
-                 request.flash_ver);
+  logger().debug("[{}] connect app={} tcUrl={} flashVer={}", context_, request.app,
+                 request.tc_url, request.flash_ver);
   session_.accept_connect();
 }
 
@@ -199,7 +195,8 @@ void RtmpConnection::handle(rtmp::PlayRequest& request) {
   viewer_ = hub_.subscribe(*key, format_, worker_, *this);
   if (!viewer_) {
     closed_counter("stream_not_found").inc();
-    session_.reject_play("NetStream.Play.StreamNotFound", fmt::format("{} is not live", *key));
+    session_.reject_play("NetStream.Play.StreamNotFound",
+                         fmt::format("{} is not live", *key));
     return;
   }
   stream_key_ = *key;
@@ -344,8 +341,8 @@ void RtmpConnection::close_now(std::string_view reason) {
   flush_done_.cancel();
   transport_.close();
   if (publication_) {
-    logger().info("[{}] publisher disconnected: {} ({} malformed frames dropped)", context_, reason,
-                  frames_dropped_);
+    logger().info("[{}] publisher disconnected: {} ({} malformed frames dropped)", context_,
+                  reason, frames_dropped_);
     publication_->end();
     publication_.reset();
   } else if (viewer_) {
@@ -377,8 +374,7 @@ void RtmpConnection::arm_watchdog() {
     const int64_t at = steady_now_ms();
     std::optional<std::string> reason;
     if (self->session_.state() == rtmp::ServerSession::State::kHandshake) {
-      if (at - self->started_ms_ >= self->config_.handshake_timeout_ms)
-        reason = "handshake timeout";
+      if (at - self->started_ms_ >= self->config_.handshake_timeout_ms) reason = "handshake timeout";
     } else if (at - self->last_read_ms_ >= self->config_.publisher_idle_timeout_ms) {
       reason = self->publication_ ? "publisher idle timeout" : "idle timeout (no publish or play)";
     }

@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "net/endpoint.h"
+#include "net/tls_context.h"
 
 namespace cascade::app {
 namespace {
@@ -131,6 +132,33 @@ Status check_endpoint(const std::string& value) {
   return {};
 }
 
+Status check_optional_endpoint(const std::string& value) {
+  if (value.empty()) return {};
+  return check_endpoint(value);
+}
+
+// [tls]: listeners need a certificate and key; a certificate and key that
+// are set must load (readable, PEM, matching), so a bad pair stops the
+// server at startup (and is rejected by a reload) with the reason.
+Status validate_tls(const Config& config) {
+  const Config::Tls& tls = config.tls;
+  const bool listens = !tls.rtmps_listen.empty() || !tls.https_listen.empty();
+  if (!listens && tls.cert_file.empty() && tls.key_file.empty()) return {};
+  if (tls.cert_file.empty() || tls.key_file.empty()) {
+    return make_error("tls: {} needs both tls.cert_file and tls.key_file",
+                      listens ? "a TLS listener" : "a certificate");
+  }
+  if (!tls.rtmps_listen.empty() && !config.rtmp.enabled) {
+    return make_error("tls.rtmps_listen is set but rtmp.enabled is false");
+  }
+  if (!tls.https_listen.empty() && !config.http.enabled) {
+    return make_error("tls.https_listen is set but http.enabled is false");
+  }
+  auto context = net::make_server_tls_context(tls.cert_file, tls.key_file);
+  if (!context) return make_error("tls: {}", context.error().message);
+  return {};
+}
+
 Status check_throttle_secret(const std::string& value) {
   if (!value.empty() && value.size() < 16) {
     return make_error("at least 16 characters (an HMAC key), or empty for no overrides");
@@ -193,11 +221,6 @@ Status check_admin_token(const std::string& value) {
     return make_error("at least 16 characters, or empty to deny the admin endpoints");
   }
   return {};
-}
-
-Status check_optional_endpoint(const std::string& value) {
-  if (value.empty()) return {};
-  return check_endpoint(value);
 }
 
 const std::vector<Field>& fields();
@@ -363,6 +386,10 @@ const std::vector<Field>& fields() {
       number("drain.timeout_s", &C::drain, &C::Drain::timeout_s, 0, 24 * 3600),
       text("admin.token", &C::admin, &C::Admin::token, check_admin_token),
       text("admin.listen", &C::admin, &C::Admin::listen, check_optional_endpoint),
+      text("tls.cert_file", &C::tls, &C::Tls::cert_file),
+      text("tls.key_file", &C::tls, &C::Tls::key_file),
+      text("tls.rtmps_listen", &C::tls, &C::Tls::rtmps_listen, check_optional_endpoint),
+      text("tls.https_listen", &C::tls, &C::Tls::https_listen, check_optional_endpoint),
   };
   return all;
 }
@@ -421,6 +448,7 @@ Status validate(const Config& config) {
   if (!config.rtmp.enabled && !config.http.enabled) {
     return make_error("rtmp.enabled and http.enabled are both false: nothing to serve");
   }
+  if (auto tls = validate_tls(config); !tls) return tls;
   return validate_vod_prefixes(config);
 }
 

@@ -120,6 +120,14 @@ struct Config {
     std::string listen;  // own listener ADDR:PORT; empty: on the HTTP listener
     bool operator==(const Admin&) const = default;
   } admin;
+  // TLS listeners (RTMPS, HTTPS) beside the plain ones, same services.
+  struct Tls {
+    std::string cert_file;     // PEM chain, leaf first; empty: no TLS listeners
+    std::string key_file;      // PEM private key (unencrypted)
+    std::string rtmps_listen;  // e.g. "0.0.0.0:443"; empty: no RTMPS
+    std::string https_listen;  // e.g. "0.0.0.0:8443"; empty: no HTTPS
+    bool operator==(const Tls&) const = default;
+  } tls;
 
   bool operator==(const Config&) const = default;
 };

@@ -16,8 +16,9 @@ namespace {
 //   (ARCHITECTURE.md: RTMP play bytes are shareable because it is fixed);
 // - the hub (live.*, and its limits.max_publishers/max_streams) and the HLS
 //   subscriber factory are built once at start;
-// - the connection gate's limits hold for the tickets it has issued.
-constexpr std::array<std::string_view, 16> kRestartOnly = {"server.workers",
+// - the connection gate's limits hold for the tickets it has issued;
+// - TLS listeners and their files (a reload re-reads the same files).
+constexpr std::array<std::string_view, 17> kRestartOnly = {"server.workers",
                                                            "server.send_buffer_bytes",
                                                            "rtmp.enabled",
                                                            "rtmp.listen",
@@ -89,6 +90,7 @@ Config keep_restart_settings(const Config& running, Config next) {
   const uint32_t setup_timeout_ms = next.limits.rtmp_setup_timeout_ms;  // reloadable
   next.limits = running.limits;
   next.limits.rtmp_setup_timeout_ms = setup_timeout_ms;
+  next.tls = running.tls;
   return next;
 }
 

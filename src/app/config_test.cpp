@@ -205,6 +205,26 @@ INSTANTIATE_TEST_SUITE_P(
             "vod.roots: expected an array of tables"}),
     [](const auto& p) { return std::string(p.param.name); });
 
+// [tls]: listeners need a certificate and key that load (the loading itself
+// is tested in net/tls_context_test.cpp).
+INSTANTIATE_TEST_SUITE_P(
+    Tls, ConfigErrors,
+    ::testing::Values(
+        Bad{"tls_listener_without_cert", "[tls]\nhttps_listen = \"127.0.0.1:8443\"\n",
+            "a TLS listener needs both tls.cert_file and tls.key_file"},
+        Bad{"tls_cert_without_key", "[tls]\ncert_file = \"/x.pem\"\n",
+            "a certificate needs both tls.cert_file and tls.key_file"},
+        Bad{"tls_bad_listen", "[tls]\nrtmps_listen = \"localhost\"\n", "tls.rtmps_listen"},
+        Bad{"tls_rtmps_without_rtmp",
+            "[rtmp]\nenabled = false\n[tls]\ncert_file = \"/x.pem\"\nkey_file = \"/x.key\"\n"
+            "rtmps_listen = \"127.0.0.1:0\"\n",
+            "tls.rtmps_listen is set but rtmp.enabled is false"},
+        Bad{"tls_unreadable_cert",
+            "[tls]\ncert_file = \"/nonexistent/cert.pem\"\nkey_file = \"/nonexistent/key.pem\"\n"
+            "https_listen = \"127.0.0.1:0\"\n",
+            "tls: certificate file /nonexistent/cert.pem: cannot be read"}),
+    [](const auto& p) { return std::string(p.param.name); });
+
 }  // namespace
 }  // namespace cascade::app
 

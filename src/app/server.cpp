@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 #include <csignal>
+#include <functional>
 #include <thread>
 
 #include "app/drain.h"
@@ -19,6 +20,7 @@
 #include "net/endpoint.h"
 #include "net/http_server.h"
 #include "net/tcp_listener.h"
+#include "net/tls_context.h"
 #include "net/worker_pool.h"
 #include "servers/api/api_routes.h"
 #include "servers/hls/hls_registry.h"
@@ -49,6 +51,12 @@ struct Server::Parts {
   std::unique_ptr<net::TcpListener> admin_listener;
   std::optional<boost::asio::ip::tcp::endpoint> rtmp_endpoint;
   std::optional<boost::asio::ip::tcp::endpoint> http_endpoint;
+  // [tls]: the current certificate for new RTMPS/HTTPS connections.
+  std::shared_ptr<net::TlsContextStore> tls;
+  std::unique_ptr<net::TcpListener> rtmps_listener;
+  std::unique_ptr<net::TcpListener> https_listener;
+  std::optional<boost::asio::ip::tcp::endpoint> rtmps_endpoint;
+  std::optional<boost::asio::ip::tcp::endpoint> https_endpoint;
 
   // The lifecycle: signals, reload logs and drain run on this loop, on the
   // thread in run_until_signal().
@@ -222,6 +230,14 @@ Status Server::start() {
   p.hub = std::make_unique<live::Hub>(hub_config(config_), std::move(formats), p.pool->contexts(),
                                       std::move(subscribers));
 
+  const bool tls_listeners = !config_.tls.rtmps_listen.empty() || !config_.tls.https_listen.empty();
+  if (tls_listeners) {
+    auto store = net::TlsContextStore::open(config_.tls.cert_file, config_.tls.key_file);
+    if (!store) return make_error("tls: {}", store.error().message);
+    p.tls = std::move(store.value());
+    log::get("server").info("TLS certificate {}", net::describe_certificate(*p.tls->current()));
+  }
+
   if (config_.rtmp.enabled) {
     p.rtmp_config = rtmp_server_config(config_);
     live::FormatId rtmp_format = *p.hub->find_format("rtmp");
@@ -246,6 +262,29 @@ Status Server::start() {
     auto bound = p.rtmp_listener->listen(*endpoint);
     if (!bound) return bound.error();
     p.rtmp_endpoint = *bound;
+    if (!config_.tls.rtmps_listen.empty()) {
+      p.rtmps_listener = std::make_unique<net::TcpListener>(
+          *p.pool, "rtmps",
+          [this, rtmp_format](boost::asio::ip::tcp::socket socket, size_t worker,
+                              net::ConnectionTicket ticket) {
+            std::shared_ptr<const servers::RtmpServerConfig> config;
+            {
+              std::lock_guard lock(parts_->rtmp_mutex);
+              config = parts_->rtmp_config;
+            }
+            std::make_shared<servers::RtmpConnection>(std::move(socket), worker, *parts_->hub,
+                                                      rtmp_format, std::move(config),
+                                                      std::move(ticket), parts_->tls->current())
+                ->start();
+          },
+          static_cast<int>(config_.server.send_buffer_bytes));
+      p.rtmps_listener->set_gate(*p.gate);
+      auto tls_endpoint = net::parse_endpoint(config_.tls.rtmps_listen);
+      if (!tls_endpoint) return make_error("tls.rtmps_listen: {}", tls_endpoint.error().message);
+      auto tls_bound = p.rtmps_listener->listen(*tls_endpoint);
+      if (!tls_bound) return tls_bound.error();
+      p.rtmps_endpoint = *tls_bound;
+    }
   }
 
   if (config_.http.enabled) {
@@ -268,6 +307,22 @@ Status Server::start() {
     auto bound = p.http_listener->listen(*endpoint);
     if (!bound) return bound.error();
     p.http_endpoint = *bound;
+    if (!config_.tls.https_listen.empty()) {
+      p.https_listener = std::make_unique<net::TcpListener>(
+          *p.pool, "https",
+          [this](boost::asio::ip::tcp::socket socket, size_t worker, net::ConnectionTicket ticket) {
+            parts_->http->serve(std::move(socket), worker, std::move(ticket),
+                                parts_->tls->current());
+          },
+          0);
+      // Refused without an answer: plain text cannot go on a TLS port.
+      p.https_listener->set_gate(*p.gate);
+      auto tls_endpoint = net::parse_endpoint(config_.tls.https_listen);
+      if (!tls_endpoint) return make_error("tls.https_listen: {}", tls_endpoint.error().message);
+      auto tls_bound = p.https_listener->listen(*tls_endpoint);
+      if (!tls_bound) return tls_bound.error();
+      p.https_endpoint = *tls_bound;
+    }
   }
 
   std::optional<boost::asio::ip::tcp::endpoint> admin_endpoint;
@@ -293,6 +348,8 @@ Status Server::start() {
   p.pool->start();
   if (p.rtmp_listener) p.rtmp_listener->start();
   if (p.http_listener) p.http_listener->start();
+  if (p.rtmps_listener) p.rtmps_listener->start();
+  if (p.https_listener) p.https_listener->start();
   if (p.admin_listener) p.admin_listener->start();
   log::get("server").info("started with {} workers", workers);
   if (p.rtmp_endpoint) {
@@ -300,6 +357,12 @@ Status Server::start() {
   }
   if (p.http_endpoint) {
     log::get("server").info("http listening on {}", net::to_string(*p.http_endpoint));
+  }
+  if (p.rtmps_endpoint) {
+    log::get("server").info("rtmps listening on {}", net::to_string(*p.rtmps_endpoint));
+  }
+  if (p.https_endpoint) {
+    log::get("server").info("https listening on {}", net::to_string(*p.https_endpoint));
   }
   if (admin_endpoint) {
     log::get("server").info("admin listening on {}", net::to_string(*admin_endpoint));
@@ -313,6 +376,11 @@ Status Server::reload_components(const Config& config) {
   // returns an error to reject the whole reload, before anything below is
   // swapped in. Called with config_mutex_ held, on the reloading thread.
   (void)config;
+  // TLS: the certificate and key are re-read from the files named at start
+  // (tls.* themselves need a restart): a renewed pair is what a reload is
+  // for; a pair that does not load rejects the reload.
+  if (auto reloaded = reload_tls(); !reloaded)
+    return make_error("tls: {}", reloaded.error().message);
   return {};
 }
 
@@ -434,6 +502,8 @@ void Server::on_drain_started() {
   // the admin listener stays, for drain progress.
   if (p.rtmp_listener) p.rtmp_listener->close();
   if (p.http_listener) p.http_listener->close();
+  if (p.rtmps_listener) p.rtmps_listener->close();
+  if (p.https_listener) p.https_listener->close();
   if (p.http) p.http->begin_drain();
   if (p.admin_http) p.admin_http->begin_drain();
   log::get("server").info("draining ({}): listeners closed; up to {} s for {}", progress.reason,
@@ -507,10 +577,20 @@ int Server::run_until_signal() {
   return code;
 }
 
+Status Server::reload_tls() {
+  if (!parts_ || !parts_->tls) return {};
+  if (auto reloaded = parts_->tls->reload(); !reloaded) return reloaded;
+  log::get("server").info("TLS certificate reloaded: {}",
+                          net::describe_certificate(*parts_->tls->current()));
+  return {};
+}
+
 void Server::stop() {
   if (!parts_ || !parts_->pool) return;
   if (parts_->rtmp_listener) parts_->rtmp_listener->close();
   if (parts_->http_listener) parts_->http_listener->close();
+  if (parts_->rtmps_listener) parts_->rtmps_listener->close();
+  if (parts_->https_listener) parts_->https_listener->close();
   if (parts_->admin_listener) parts_->admin_listener->close();
   parts_->pool->stop(true);
   parts_->pool->join();
@@ -525,6 +605,12 @@ std::optional<boost::asio::ip::tcp::endpoint> Server::rtmp_endpoint() const {
 }
 std::optional<boost::asio::ip::tcp::endpoint> Server::http_endpoint() const {
   return parts_->http_endpoint;
+}
+std::optional<boost::asio::ip::tcp::endpoint> Server::rtmps_endpoint() const {
+  return parts_->rtmps_endpoint;
+}
+std::optional<boost::asio::ip::tcp::endpoint> Server::https_endpoint() const {
+  return parts_->https_endpoint;
 }
 
 }  // namespace cascade::app

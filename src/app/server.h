@@ -41,9 +41,9 @@ class Server final : public servers::AdminControl {
   // Binds the listeners and starts the workers.
   Status start();
   // Runs the lifecycle on the calling thread until the process should exit:
-  // SIGHUP reloads; the first SIGTERM/SIGINT drains (returns 0 when drained
-  // or at the drain deadline); a second one returns 128 + the signal at once.
-  // Then stops.
+  // SIGHUP reloads (the config, and the TLS certificate and key); the first
+  // SIGTERM/SIGINT drains (returns 0 when drained or at the drain deadline);
+  // a second one returns 128 + the signal at once. Then stops.
   int run_until_signal();
   void stop();
 
@@ -52,6 +52,12 @@ class Server final : public servers::AdminControl {
   // Any thread. False if already draining.
   bool start_drain(std::string reason);
 
+  // Re-reads tls.cert_file and tls.key_file for new TLS connections;
+  // existing ones keep their certificate. A pair that fails to load is
+  // rejected (the error says why) and the old one kept. Nothing to do (ok)
+  // without TLS. Thread-safe. Part of every config reload.
+  Status reload_tls();
+
   // servers::AdminControl (the admin endpoints).
   boost::json::object reload() override;
   boost::json::object begin_drain() override;
@@ -59,6 +65,8 @@ class Server final : public servers::AdminControl {
 
   std::optional<boost::asio::ip::tcp::endpoint> rtmp_endpoint() const;
   std::optional<boost::asio::ip::tcp::endpoint> http_endpoint() const;
+  std::optional<boost::asio::ip::tcp::endpoint> rtmps_endpoint() const;
+  std::optional<boost::asio::ip::tcp::endpoint> https_endpoint() const;
 
  private:
   struct Parts;

@@ -7,6 +7,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <cerrno>
@@ -23,8 +24,8 @@ using boost::asio::awaitable;
 using boost::asio::use_awaitable;
 
 HttpConnection::HttpConnection(boost::asio::ip::tcp::socket socket, size_t worker,
-                               const HttpLimits& limits, ConnectionTicket ticket)
-    : stream_(std::move(socket)),
+                               const HttpLimits& limits, ConnectionTicket ticket, TlsContextPtr tls)
+    : stream_(std::move(socket), std::move(tls)),
       worker_(worker),
       limits_(limits),
       read_buffer_(limits.max_header_bytes + limits.max_body_bytes),
@@ -121,6 +122,13 @@ awaitable<void> HttpConnection::send_prepared(SharedBytes head, SharedBytes body
 }
 
 awaitable<Status> HttpConnection::send_prepared(SharedBytes head, FileSlice body) {
+  if (stream_.is_tls()) {
+    // No MSG_MORE trick through TLS: the head is its own record.
+    stream_.expires_after(std::chrono::milliseconds(limits_.request_timeout_ms));
+    co_await boost::asio::async_write(stream_, boost::asio::buffer(head.data(), head.size()),
+                                      use_awaitable);
+    co_return co_await send_body(body);
+  }
   // The head goes first with MSG_MORE, so the kernel joins it to the
   // body's first bytes instead of sending a short packet (TCP_NODELAY is on).
   const ssize_t sent = ::send(socket().native_handle(), head.data(), head.size(),
@@ -138,8 +146,15 @@ awaitable<Status> HttpConnection::send_prepared(SharedBytes head, FileSlice body
 }
 
 awaitable<Status> HttpConnection::send_body(const FileSlice& body) {
-  co_return co_await send_file_range(socket(), body.fd(), body.offset(), body.size(),
-                                     limits_.request_timeout_ms);
+  co_return co_await send_file(body.fd(), body.offset(), body.size(), limits_.request_timeout_ms);
+}
+
+awaitable<Status> HttpConnection::send_file(int fd, uint64_t offset, uint64_t length,
+                                            uint32_t stall_timeout_ms) {
+  if (stream_.is_tls()) {
+    co_return co_await send_file_range_copy(stream_, fd, offset, length, stall_timeout_ms);
+  }
+  co_return co_await send_file_range(socket(), fd, offset, length, stall_timeout_ms);
 }
 
 awaitable<void> HttpConnection::send_header(const HttpRequest& request, HttpResponseHeader header,
@@ -187,7 +202,7 @@ void HttpServer::begin_drain() {
       auto c = weak.lock();
       if (!c || !c->idle_) return;
       c->closed_by_drain_ = true;
-      c->stream().cancel();
+      c->stream().next_layer().cancel();  // the TCP stream under TLS too
     });
   }
 }
@@ -197,8 +212,8 @@ void HttpServer::forget(HttpConnection* connection) {
   connections_.erase(connection);
 }
 
-void HttpServer::serve(boost::asio::ip::tcp::socket socket, size_t worker,
-                       ConnectionTicket ticket) {
+void HttpServer::serve(boost::asio::ip::tcp::socket socket, size_t worker, ConnectionTicket ticket,
+                       TlsContextPtr tls) {
   // Responses are written whole (one gathered write or sendfile), so Nagle
   // only delays their last partial segment by a delayed ACK (~40 ms): off.
   boost::system::error_code ignored;
@@ -210,14 +225,17 @@ void HttpServer::serve(boost::asio::ip::tcp::socket socket, size_t worker,
     site = site_;
   }
   // The connection keeps this site (routes, limits) for its life.
-  auto connection =
-      std::make_shared<HttpConnection>(std::move(socket), worker, site->limits, std::move(ticket));
+  auto connection = std::make_shared<HttpConnection>(std::move(socket), worker, site->limits,
+                                                     std::move(ticket), std::move(tls));
   {
     std::lock_guard lock(mutex_);
     connections_.emplace(connection.get(), connection);
   }
   boost::asio::co_spawn(
-      executor, [this, connection, site]() -> awaitable<void> { co_await run(*connection, *site); },
+      executor,
+      [this, connection, site]() -> awaitable<void> {
+        if (co_await handshake(*connection)) co_await run(*connection, *site);
+      },
       [this, connection, site](std::exception_ptr error) {
         forget(connection.get());
         if (!error) return;
@@ -229,6 +247,22 @@ void HttpServer::serve(boost::asio::ip::tcp::socket socket, size_t worker,
           log::get("http").warn("[{}] closed: {}", connection->peer(), e.what());
         }
       });
+}
+
+awaitable<bool> HttpServer::handshake(HttpConnection& connection) {
+  if (!connection.is_tls()) co_return true;
+  static Counter& failed =
+      Metrics::global().counter("cascade_tls_handshake_failures_total{listener=\"https\"}");
+  connection.stream().expires_after(
+      std::chrono::milliseconds(connection.limits().request_timeout_ms));
+  boost::system::error_code ec;
+  co_await connection.stream().async_handshake(boost::asio::redirect_error(use_awaitable, ec));
+  if (!ec) co_return true;
+  failed.inc();
+  log::get("http").info("[{}] TLS handshake failed: {}", connection.peer(),
+                        ec == boost::beast::error::timeout ? "timeout" : ec.message());
+  connection.stream().close();
+  co_return false;
 }
 
 awaitable<void> HttpServer::run(HttpConnection& connection, const Site& site) {
@@ -275,7 +309,13 @@ awaitable<void> HttpServer::run(HttpConnection& connection, const Site& site) {
       break;
     }
     if (ec == http::error::end_of_stream || ec == boost::asio::error::eof ||
-        ec == boost::asio::error::connection_reset) {
+        ec == boost::asio::error::connection_reset ||
+        ec == boost::asio::ssl::error::stream_truncated) {
+      break;
+    }
+    if (ec.category() == boost::asio::error::get_ssl_category()) {
+      // Bad TLS records after the handshake: no HTTP answer can get through.
+      log::get("http").info("[{}] TLS error: {}", connection.peer(), ec.message());
       break;
     }
     if (ec) {

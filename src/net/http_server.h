@@ -23,6 +23,7 @@
 #include "core/session_counts.h"
 #include "core/shared_bytes.h"
 #include "net/connection_gate.h"
+#include "net/transport.h"
 
 namespace cascade::net {
 
@@ -50,11 +51,17 @@ struct HttpLimits {
 class HttpConnection {
  public:
   // `ticket`: the connection's slot in the ConnectionGate, held for its life.
+  // `tls`: serve HTTPS with that context (the handshake is the server's,
+  // before the first request); null: plain HTTP.
   HttpConnection(boost::asio::ip::tcp::socket socket, size_t worker, const HttpLimits& limits,
-                 ConnectionTicket ticket = {});
+                 ConnectionTicket ticket = {}, TlsContextPtr tls = nullptr);
 
-  boost::beast::tcp_stream& stream() { return stream_; }
+  // Every body byte goes through stream() (plain or TLS); it has Beast's
+  // expires_after()/expires_never(). socket() is for options and closing
+  // only: bytes written to it directly would bypass TLS.
+  HttpTransport& stream() { return stream_; }
   boost::asio::ip::tcp::socket& socket() { return stream_.socket(); }
+  bool is_tls() const { return stream_.is_tls(); }
   size_t worker() const { return worker_; }
   const std::string& peer() const { return peer_; }
   const HttpLimits& limits() const { return limits_; }
@@ -100,6 +107,11 @@ class HttpConnection {
   // Sends a body of `content_length` bytes from a file slice after
   // send_header(); nothing for HEAD. Errors as above.
   boost::asio::awaitable<Status> send_body(const FileSlice& body);
+  // Sends a byte range of an open file as (part of) a body: sendfile on
+  // plain HTTP, a bounded read-and-write through TLS on HTTPS. A peer that
+  // takes nothing for `stall_timeout_ms` ends it. Errors as above.
+  boost::asio::awaitable<Status> send_file(int fd, uint64_t offset, uint64_t length,
+                                           uint32_t stall_timeout_ms);
   // Sends only `header`, with Content-Length `content_length`; the caller
   // writes the body itself (a file by sendfile). Not for HEAD bodies: the
   // caller sends none.
@@ -107,7 +119,7 @@ class HttpConnection {
                                            uint64_t content_length);
 
  private:
-  boost::beast::tcp_stream stream_;
+  HttpTransport stream_;
   size_t worker_;
   const HttpLimits& limits_;
   std::string peer_;
@@ -135,8 +147,11 @@ class HttpServer {
  public:
   HttpServer(std::vector<HttpRoute> routes, HttpLimits limits);
   // Serves one accepted connection on its worker until it closes; the
-  // connection holds `ticket` (ConnectionGate) until then.
-  void serve(boost::asio::ip::tcp::socket socket, size_t worker, ConnectionTicket ticket = {});
+  // connection holds `ticket` (ConnectionGate) until then. Over TLS with
+  // `tls` (HTTPS), whose handshake must finish within request_timeout_ms (a
+  // failure is logged once and closes this connection only).
+  void serve(boost::asio::ip::tcp::socket socket, size_t worker, ConnectionTicket ticket = {},
+             TlsContextPtr tls = nullptr);
 
   // Config reload: connections accepted from now on use these routes and
   // limits; open connections keep the ones they started with (each holds its
@@ -156,6 +171,7 @@ class HttpServer {
     HttpLimits limits;
   };
   boost::asio::awaitable<void> run(HttpConnection& connection, const Site& site);
+  boost::asio::awaitable<bool> handshake(HttpConnection& connection);
   void forget(HttpConnection* connection);
 
   mutable std::mutex mutex_;  // site_, connections_: per connection, never per request

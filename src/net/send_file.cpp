@@ -1,12 +1,15 @@
 #include "net/send_file.h"
 
 #include <sys/sendfile.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -102,6 +105,40 @@ awaitable<Status> send_file_range(boost::asio::ip::tcp::socket& socket, int fd, 
                                boost::asio::redirect_error(use_awaitable, ec));
     if (watch->stalled) co_return make_error("the client stopped reading");
     // Other errors (a reset) are reported by the next sendfile.
+  }
+  co_return Status{};
+}
+
+awaitable<Status> send_file_range_copy(HttpTransport& stream, int fd, uint64_t offset,
+                                       uint64_t length, uint32_t stall_timeout_ms) {
+  // 64 KiB: four full TLS records (RFC 8446 5.1: at most 2^14 bytes each)
+  // per write, one buffer per connection while it sends a body.
+  constexpr size_t kChunk = 64 * 1024;
+  constexpr uint64_t kYieldEvery = 8u << 20;
+  std::unique_ptr<uint8_t[]> buffer(new uint8_t[kChunk]);
+  uint64_t position = offset;
+  uint64_t left = length;
+  uint64_t since_yield = 0;
+  while (left > 0) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(left, kChunk));
+    const ssize_t got = ::pread(fd, buffer.get(), want, static_cast<off_t>(position));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) co_return make_error("pread: {}", std::strerror(errno));
+    if (got == 0) co_return make_error("the file ended early (truncated while serving?)");
+    const size_t n = static_cast<size_t>(got);
+    stream.expires_after(std::chrono::milliseconds(stall_timeout_ms));
+    boost::system::error_code ec;
+    co_await boost::asio::async_write(stream, boost::asio::buffer(buffer.get(), n),
+                                      boost::asio::redirect_error(use_awaitable, ec));
+    if (ec == boost::beast::error::timeout) co_return make_error("the client stopped reading");
+    if (ec) co_return make_error("write: {}", ec.message());
+    position += n;
+    left -= n;
+    since_yield += n;
+    if (since_yield >= kYieldEvery && left > 0) {
+      since_yield = 0;
+      co_await boost::asio::post(stream.get_executor(), use_awaitable);
+    }
   }
   co_return Status{};
 }

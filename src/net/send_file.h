@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "core/result.h"
+#include "net/transport.h"
 
 namespace cascade::net {
 
@@ -19,5 +20,14 @@ namespace cascade::net {
 boost::asio::awaitable<Status> send_file_range(boost::asio::ip::tcp::socket& socket, int fd,
                                                uint64_t offset, uint64_t length,
                                                uint32_t stall_timeout_ms);
+
+// The same for a connection whose bytes are encrypted in user space (TLS):
+// sendfile cannot be used, so the range is read (pread) into one bounded
+// buffer and written through `stream`, a chunk at a time. Each chunk must be
+// taken by the peer within `stall_timeout_ms` (Beast's expiry on the
+// stream; left armed when this returns). Yields the worker every few MiB
+// like the sendfile path. Errors as above.
+boost::asio::awaitable<Status> send_file_range_copy(HttpTransport& stream, int fd, uint64_t offset,
+                                                    uint64_t length, uint32_t stall_timeout_ms);
 
 }  // namespace cascade::net

@@ -4,16 +4,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "net/send_file.h"
-
 namespace cascade::vod {
 
 using boost::asio::awaitable;
 
-awaitable<Status> send_file_range(boost::asio::ip::tcp::socket& socket, int fd, uint64_t offset,
+awaitable<Status> send_file_range(net::HttpConnection& connection, int fd, uint64_t offset,
                                   uint64_t length, uint32_t stall_timeout_ms, TokenBucket* pacer) {
-  if (!pacer) co_return co_await net::send_file_range(socket, fd, offset, length, stall_timeout_ms);
-  boost::asio::steady_timer timer(socket.get_executor());
+  if (!pacer) co_return co_await connection.send_file(fd, offset, length, stall_timeout_ms);
+  boost::asio::steady_timer timer(connection.socket().get_executor());
   uint64_t position = offset;
   uint64_t left = length;
   while (left > 0) {
@@ -28,8 +26,7 @@ awaitable<Status> send_file_range(boost::asio::ip::tcp::socket& socket, int fd, 
       if (ec) co_return make_error("the paced send was cancelled");
       continue;
     }
-    Status sent =
-        co_await net::send_file_range(socket, fd, position, grant.bytes, stall_timeout_ms);
+    Status sent = co_await connection.send_file(fd, position, grant.bytes, stall_timeout_ms);
     if (!sent) co_return sent;
     pacer->consume(grant.bytes);
     position += grant.bytes;

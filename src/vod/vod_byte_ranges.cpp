@@ -40,7 +40,7 @@ awaitable<net::HttpOutcome> answer_whole_or_range(VodFileRequest& r) {
   }
   co_await r.connection.send_header(r.request, std::move(r.header), length);
   if (r.is_head() || length == 0) co_return net::HttpOutcome::kResponded;
-  Status sent = co_await send_file_range(r.connection.socket(), r.file.fd, range.first, length,
+  Status sent = co_await send_file_range(r.connection, r.file.fd, range.first, length,
                                          r.settings.stall_timeout_ms, r.pacer);
   if (!sent) {
     // The response is cut short: the connection cannot be reused.
@@ -61,8 +61,8 @@ awaitable<net::HttpOutcome> answer_head_and_ranges(VodFileRequest& r, std::span<
                                     boost::asio::use_awaitable);
   if (r.pacer) r.pacer->consume(head.size());
   for (const media::FileRange& piece : ranges) {
-    Status sent = co_await send_file_range(r.connection.socket(), r.file.fd, piece.offset,
-                                           piece.length, r.settings.stall_timeout_ms, r.pacer);
+    Status sent = co_await send_file_range(r.connection, r.file.fd, piece.offset, piece.length,
+                                           r.settings.stall_timeout_ms, r.pacer);
     if (!sent) {
       // The response is cut short: the connection cannot be reused.
       log::get("vod").info("[{}] {}: {}", r.connection.peer(), r.url_path, sent.error().message);

@@ -59,7 +59,7 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
     uint8_t scratch[64];
     while (!closed_) {
       boost::system::error_code ec;
-      co_await connection_.socket().async_read_some(boost::asio::buffer(scratch),
+      co_await connection_.stream().async_read_some(boost::asio::buffer(scratch),
                                                     boost::asio::redirect_error(use_awaitable, ec));
       if (ec) {
         if (!reason_) reason_ = ec == boost::asio::error::eof ? "client closed" : ec.message();
@@ -104,7 +104,7 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
     gather_.insert(gather_.end(), buffers.begin(), buffers.end());
     if (chunked_) gather_.push_back(boost::asio::buffer("\r\n", 2));
     writing_ = true;
-    boost::asio::async_write(connection_.socket(), gather_,
+    boost::asio::async_write(connection_.stream(), gather_,
                              [self = shared_from_this()](boost::system::error_code ec, size_t) {
                                self->write_finished();
                                std::string().swap(self->preamble_);
@@ -122,7 +122,7 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
     if (!preamble_.empty()) gather_.push_back(boost::asio::buffer(preamble_));
     if (chunked_) gather_.push_back(boost::asio::buffer("0\r\n\r\n", 5));
     writing_ = true;
-    boost::asio::async_write(connection_.socket(), gather_,
+    boost::asio::async_write(connection_.stream(), gather_,
                              [self = shared_from_this()](boost::system::error_code, size_t) {
                                self->write_finished();
                                self->close();
@@ -145,9 +145,7 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
   void close() {
     if (closed_) return;
     closed_ = true;
-    boost::system::error_code ignored;
-    connection_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
-    connection_.socket().close(ignored);
+    connection_.stream().close();
   }
 
   net::HttpConnection& connection_;
@@ -195,7 +193,7 @@ net::HttpRoute make_http_flv_route(live::Hub& hub, live::FormatId flv_format) {
     }
     if (request.method() == http::verb::head) {
       head += chunked ? "Transfer-Encoding: chunked\r\n\r\n" : "Connection: close\r\n\r\n";
-      co_await boost::asio::async_write(connection.socket(), boost::asio::buffer(head),
+      co_await boost::asio::async_write(connection.stream(), boost::asio::buffer(head),
                                         use_awaitable);
       co_return chunked&& request.keep_alive() ? net::HttpOutcome::kResponded
                                                : net::HttpOutcome::kClose;

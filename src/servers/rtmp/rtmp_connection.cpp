@@ -37,25 +37,25 @@ Counter& closed_counter(std::string_view reason) {
 RtmpConnection::RtmpConnection(boost::asio::ip::tcp::socket socket, size_t worker, live::Hub& hub,
                                live::FormatId format,
                                std::shared_ptr<const RtmpServerConfig> config,
-                               net::ConnectionTicket ticket)
-    : socket_(std::move(socket)),
+                               net::ConnectionTicket ticket, net::TlsContextPtr tls)
+    : transport_(std::move(socket), std::move(tls)),
       worker_(worker),
       hub_(hub),
       format_(format),
       config_owner_(std::move(config)),
       config_(*config_owner_),
       session_(config_.session),
-      watchdog_(socket_.get_executor()),
-      flush_done_(socket_.get_executor()),
+      watchdog_(transport_.get_executor()),
+      flush_done_(transport_.get_executor()),
       started_ms_(steady_now_ms()),
       last_read_ms_(started_ms_),
       unengaged_since_ms_(started_ms_),
       ticket_(std::move(ticket)) {
   boost::system::error_code ec;
-  auto remote = socket_.remote_endpoint(ec);
+  auto remote = transport_.socket().remote_endpoint(ec);
   peer_ = ec ? "unknown" : net::to_string(remote);
   context_ = peer_;
-  socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+  transport_.socket().set_option(boost::asio::ip::tcp::no_delay(true), ec);
   Metrics::global().gauge("cascade_rtmp_connections").add(1);
 }
 
@@ -66,7 +66,7 @@ RtmpConnection::~RtmpConnection() {
 void RtmpConnection::start() {
   arm_watchdog();
   boost::asio::co_spawn(
-      socket_.get_executor(), [self = shared_from_this()] { return self->run(); },
+      transport_.get_executor(), [self = shared_from_this()] { return self->run(); },
       boost::asio::detached);
 }
 
@@ -79,6 +79,21 @@ awaitable<void> RtmpConnection::run() {
   // publisher's media wants large reads, a player only sends acks and pings
   // (its memory is per viewer, so it stays small).
   constexpr size_t kSetupBuffer = 4096, kPublisherBuffer = 64 * 1024, kPlayerBuffer = 512;
+  if (transport_.is_tls()) {
+    // RTMPS: TLS first (the watchdog's handshake timeout covers it: the RTMP
+    // session is still in its handshake state).
+    boost::system::error_code ec;
+    co_await transport_.async_handshake(boost::asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      static Counter& failed =
+          Metrics::global().counter("cascade_tls_handshake_failures_total{listener=\"rtmps\"}");
+      failed.inc();
+      closed_counter("tls_handshake").inc();
+      close_now(close_reason_ ? "TLS handshake failed: " + *close_reason_
+                              : "TLS handshake failed: " + ec.message());
+      co_return;
+    }
+  }
   std::vector<uint8_t> buffer(kSetupBuffer);
   size_t have = 0;
   while (!closed_) {
@@ -89,7 +104,7 @@ awaitable<void> RtmpConnection::run() {
       buffer.swap(resized);
     }
     boost::system::error_code ec;
-    size_t n = co_await socket_.async_read_some(
+    size_t n = co_await transport_.async_read_some(
         boost::asio::buffer(buffer.data() + have, buffer.size() - have),
         boost::asio::redirect_error(use_awaitable, ec));
     if (ec) {
@@ -166,14 +181,13 @@ void RtmpConnection::handle(rtmp::PublishRequest& request) {
   live::PublishRefusal refusal = live::PublishRefusal::kInUse;
   // An operator's kick (Hub::stop_publisher) closes this connection on its
   // own worker.
-  auto stop = [weak = weak_from_this(), executor = socket_.get_executor()] {
+  auto stop = [weak = weak_from_this(), executor = transport_.get_executor()] {
     boost::asio::post(executor, [weak] {
       auto self = weak.lock();
       if (!self || self->closed_) return;
       closed_counter("kicked").inc();
       self->close_reason_ = "kicked by an operator";
-      boost::system::error_code ignored;
-      self->socket_.close(ignored);  // the read loop ends and ends the publication
+      self->transport_.close();  // the read loop ends and ends the publication
     });
   };
   auto publication = hub_.publish(*key, worker_, &refusal, std::move(stop));
@@ -212,7 +226,7 @@ void RtmpConnection::handle(rtmp::PlayRequest& request) {
   }
   stream_key_ = *key;
   session_count_.set_kind(SessionKind::kRtmpViewer);
-  net::limit_unsent_bytes(socket_);  // so the hub sees this viewer's lag
+  net::limit_unsent_bytes(transport_.socket());  // so the hub sees this viewer's lag
   session_.accept_play(request.stream);
   flush_session_output();  // the onStatus replies go before any media
   logger().info("[{}] play started", context_);
@@ -278,8 +292,7 @@ void RtmpConnection::on_closed(std::string_view reason) {
   closed_counter("viewer_dropped").inc();
   logger().info("[{}] viewer dropped: {}", context_, reason);
   close_reason_ = std::string(reason);
-  boost::system::error_code ignored;
-  socket_.close(ignored);  // the read loop ends and releases the viewer
+  transport_.close();  // the read loop ends and releases the viewer
 }
 
 void RtmpConnection::flush_session_output() {
@@ -310,7 +323,7 @@ void RtmpConnection::kick_writer() {
   }
   writing_ = true;
   boost::asio::async_write(
-      socket_, gather_,
+      transport_, gather_,
       [self = shared_from_this()](boost::system::error_code ec, size_t) { self->on_written(ec); });
 }
 
@@ -321,8 +334,7 @@ void RtmpConnection::on_written(const boost::system::error_code& ec) {
   if (ec && !closed_) {
     // Keep a reason set before the socket was closed under this write.
     if (!close_reason_) close_reason_ = "write failed: " + ec.message();
-    boost::system::error_code ignored;
-    socket_.close(ignored);
+    transport_.close();
   }
   if (media && retired_viewer_) {
     // The batch just written was the replaced viewer's (see release_viewer).
@@ -339,7 +351,8 @@ void RtmpConnection::release_viewer() {
   unengaged_since_ms_ = steady_now_ms();
   session_count_.set_kind(SessionKind::kRtmpOther);
   // No longer playing: the idle and setup timeouts apply again.
-  boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->arm_watchdog(); });
+  boost::asio::post(transport_.get_executor(),
+                    [self = shared_from_this()] { self->arm_watchdog(); });
   // A batch still queued here was never handed to the socket: drop it. A
   // batch being written still reads the viewer's buffers: keep the viewer
   // until the write completes.
@@ -356,9 +369,7 @@ void RtmpConnection::close_now(std::string_view reason) {
   closed_ = true;
   watchdog_.cancel();
   flush_done_.cancel();
-  boost::system::error_code ignored;
-  socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  transport_.close();
   if (publication_) {
     logger().info("[{}] publisher disconnected: {} ({} malformed frames dropped)", context_, reason,
                   frames_dropped_);
@@ -409,8 +420,7 @@ void RtmpConnection::arm_watchdog() {
     if (reason) {
       closed_counter("timeout").inc();
       self->close_reason_ = *reason;
-      boost::system::error_code ignored;
-      self->socket_.close(ignored);
+      self->transport_.close();
       return;
     }
     self->arm_watchdog();

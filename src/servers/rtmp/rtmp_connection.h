@@ -20,6 +20,7 @@
 #include "live/hub.h"
 #include "live/viewer_sink.h"
 #include "net/connection_gate.h"
+#include "net/transport.h"
 #include "protocols/rtmp/server_session.h"
 
 namespace cascade::servers {
@@ -43,9 +44,11 @@ class RtmpConnection final : public std::enable_shared_from_this<RtmpConnection>
   // `config` is the snapshot current when the connection was accepted; the
   // connection keeps it for its life (a reload affects new connections).
   // `ticket`: the connection's slot in the ConnectionGate, held for its life.
+  // `tls`: RTMPS (RTMP inside TLS) with that context; null: plain RTMP.
+  // The TLS handshake runs first, under the RTMP handshake timeout.
   RtmpConnection(boost::asio::ip::tcp::socket socket, size_t worker, live::Hub& hub,
                  live::FormatId format, std::shared_ptr<const RtmpServerConfig> config,
-                 net::ConnectionTicket ticket = {});
+                 net::ConnectionTicket ticket = {}, net::TlsContextPtr tls = nullptr);
   ~RtmpConnection() override;
 
   void start();
@@ -74,7 +77,7 @@ class RtmpConnection final : public std::enable_shared_from_this<RtmpConnection>
   void arm_watchdog();
   void set_context(std::string_view stream);
 
-  boost::asio::ip::tcp::socket socket_;
+  net::TcpTransport transport_;  // plain TCP or TLS; all bytes go through it
   const size_t worker_;
   live::Hub& hub_;
   const live::FormatId format_;

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <thread>
 
+#include "access/access_control.h"
 #include "core/log.h"
 #include "live/hub.h"
 #include "net/endpoint.h"
@@ -28,6 +29,7 @@ struct Server::Parts {
   std::unique_ptr<net::WorkerPool> pool;
   std::unique_ptr<servers::HlsRegistry> hls;
   std::unique_ptr<live::Hub> hub;
+  std::unique_ptr<access::AccessControl> access;  // publish/play decisions, all servers
   servers::RtmpServerConfig rtmp_config;
   std::unique_ptr<net::HttpServer> http;
   std::unique_ptr<net::TcpListener> rtmp_listener;
@@ -60,6 +62,21 @@ servers::HlsSettings hls_settings(const Config& config) {
   hls.linger_ms = config.hls.linger_ms;
   hls.cors_origin = config.http.cors_origin;
   return hls;
+}
+
+access::AccessSettings access_settings(const Config& config) {
+  access::AccessSettings a;
+  for (const auto& [app, keys] : config.access.publish_keys) a.publish_keys[app] = keys;
+  a.play_secret = config.access.play_secret;
+  a.play_require_signature = config.access.play_require_signature;
+  a.on_connect = config.access.on_connect;
+  a.on_publish = config.access.on_publish;
+  a.on_play = config.access.on_play;
+  a.on_done = config.access.on_done;
+  a.webhook_timeout_ms = config.access.webhook_timeout_ms;
+  a.webhook_cache_ttl_ms = config.access.webhook_cache_ttl_ms;
+  a.webhook_cache_entries = config.access.webhook_cache_entries;
+  return a;
 }
 
 vod::VodSettings vod_settings(const Config::VodRootSettings& config, const std::string& prefix,
@@ -106,6 +123,9 @@ Status Server::start() {
   size_t workers = config_.server.workers;
   if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
   p.pool = std::make_unique<net::WorkerPool>(workers);
+  auto access_control = access::AccessControl::create(access_settings(config_), workers);
+  if (!access_control) return make_error("access: {}", access_control.error().message);
+  p.access = std::move(access_control.value());
 
   const uint32_t chunk_size = config_.rtmp.chunk_size;
   std::vector<live::OutputFormat> formats = {
@@ -134,7 +154,8 @@ Status Server::start() {
         *p.pool, "rtmp",
         [this, rtmp_format](boost::asio::ip::tcp::socket socket, size_t worker) {
           std::make_shared<servers::RtmpConnection>(std::move(socket), worker, *parts_->hub,
-                                                    rtmp_format, parts_->rtmp_config)
+                                                    rtmp_format, parts_->rtmp_config,
+                                                    *parts_->access)
               ->start();
         },
         static_cast<int>(config_.server.send_buffer_bytes));
@@ -173,8 +194,9 @@ Status Server::start() {
       }
       routes.push_back(std::move(route.value()));
     }
-    routes.push_back(servers::make_http_flv_route(*p.hub, *p.hub->find_format("flv")));
-    if (p.hls) routes.push_back(servers::make_hls_route(*p.hls));
+    routes.push_back(
+        servers::make_http_flv_route(*p.hub, *p.hub->find_format("flv"), *p.access));
+    if (p.hls) routes.push_back(servers::make_hls_route(*p.hls, *p.access));
     routes.push_back(servers::make_web_route());
     p.http = std::make_unique<net::HttpServer>(std::move(routes), limits);
     p.http_listener = std::make_unique<net::TcpListener>(

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "access/access_control.h"
 #include "live/hub.h"
 #include "live/viewer_sink.h"
 #include "protocols/rtmp/server_session.h"
@@ -34,8 +35,11 @@ struct RtmpServerConfig {
 class RtmpConnection final : public std::enable_shared_from_this<RtmpConnection>,
                              public live::ViewerSink {
  public:
+  // `access` decides connect, publish and play (src/access); it outlives
+  // every connection.
   RtmpConnection(boost::asio::ip::tcp::socket socket, size_t worker, live::Hub& hub,
-                 live::FormatId format, const RtmpServerConfig& config);
+                 live::FormatId format, const RtmpServerConfig& config,
+                 access::AccessControl& access);
   ~RtmpConnection() override;
 
   void start();
@@ -48,10 +52,16 @@ class RtmpConnection final : public std::enable_shared_from_this<RtmpConnection>
 
  private:
   boost::asio::awaitable<void> run();
-  void handle_events();
+  // Publish and play wait for the access decision (the read loop waits
+  // with them: nothing from the peer is read meanwhile).
+  boost::asio::awaitable<void> handle_events();
   void handle(rtmp::ConnectRequest& request);
-  void handle(rtmp::PublishRequest& request);
-  void handle(rtmp::PlayRequest& request);
+  boost::asio::awaitable<void> handle_publish(rtmp::PublishRequest request);
+  boost::asio::awaitable<void> handle_play(rtmp::PlayRequest request);
+  access::AccessRequest access_request(access::AccessAction action, std::string stream,
+                                       std::string query) const;
+  void on_connect_decision(const access::AccessDecision& decision);
+  void notify_done();
   void handle(rtmp::MediaMessage& media);
   void handle(rtmp::Unpublish&);
   void handle(rtmp::StopPlay&);
@@ -73,6 +83,13 @@ class RtmpConnection final : public std::enable_shared_from_this<RtmpConnection>
   std::string peer_;
   std::string context_;  // "127.0.0.1:51234 live/abc", for logs
   std::string stream_key_;
+
+  access::AccessControl& access_;
+  const std::string session_id_;
+  std::string client_ip_;
+  std::string connect_query_;  // the tcUrl / connect app query
+  // The publish or play to report to on_done when it ends.
+  std::optional<access::AccessRequest> done_request_;
 
   std::unique_ptr<live::Publication> publication_;
   std::unique_ptr<live::Viewer> viewer_;

@@ -4,7 +4,9 @@
 // playlist. Contracts checked: a check never allows a forged signature or
 // key, an allowed signed request yields a token of digits, hex and "=&"
 // only (nothing of the request reaches a playlist), and rewriting keeps
-// every line of the playlist (the same number of line breaks).
+// every line of the playlist (the same number of line breaks); the query
+// carried into playlists for webhooks is bounded and holds no character
+// that could end a URI, a quoted attribute or a line.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -50,6 +52,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }));
     if (play.decision.allowed() && required) check(!play.token.empty());
   }
+
+  const std::string carried = playlist_carried_query(input);
+  check(carried.size() <= kMaxCarriedQuery);
+  check(carried.find_first_of("\"#\r\n <>") == std::string::npos);
 
   const std::string rewritten = append_query_to_playlist_uris(input, "expires=1&sig=ab");
   check(std::count(rewritten.begin(), rewritten.end(), '\n') ==

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "access/play_signature.h"
+#include "access/playlist_tokens.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/query_string.h"
@@ -117,6 +118,9 @@ awaitable<AccessResult> AccessControl::check(AccessRequest request) {
   }
   if (!result.decision.allowed()) co_return result;
   if (const auto& url = hook(request.action)) {
+    // HLS playlists then carry what the hook saw, so the segment requests
+    // they lead to show it the same parameters (signature included).
+    if (request.action == AccessAction::kPlay) result.token = playlist_carried_query(request.query);
     AccessDecision decision = co_await call_hook(*url, std::move(request), true);
     result.decision = std::move(decision);
   }

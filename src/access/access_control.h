@@ -36,8 +36,9 @@ struct AccessSettings {
   uint32_t webhook_cache_entries = 10'000;  // per worker
 };
 
-// What check() answers: the decision, and for an allowed signed play the
-// token to carry into HLS playlist URIs (play_signature.h).
+// What check() answers: the decision, and for an allowed play the query to
+// carry into HLS playlist URIs: the signed token (play_signature.h), or with
+// an on_play webhook the client's safe parameters (playlist_tokens.h).
 struct AccessResult {
   AccessDecision decision;
   std::string token;

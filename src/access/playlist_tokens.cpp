@@ -1,5 +1,7 @@
 #include "access/playlist_tokens.h"
 
+#include "core/query_string.h"
+
 namespace cascade::access {
 namespace {
 
@@ -29,7 +31,31 @@ void rewrite_tag(std::string& out, std::string_view line, std::string_view query
   out.append(line.substr(done));
 }
 
+bool safe_in_playlist(std::string_view text) {
+  for (char c : text) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    std::string_view("-._~%!$'()*+,;=:@/?").find(c) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+std::string playlist_carried_query(std::string_view query) {
+  std::string out;
+  while (auto p = next_query_parameter(query)) {
+    if (p->name.empty() || p->name.starts_with("_HLS_")) continue;
+    if (!safe_in_playlist(p->name) || !safe_in_playlist(p->value)) continue;
+    const size_t size = p->name.size() + 1 + p->value.size() + (out.empty() ? 0 : 1);
+    if (out.size() + size > kMaxCarriedQuery) continue;
+    if (!out.empty()) out.push_back('&');
+    out.append(p->name);
+    out.push_back('=');
+    out.append(p->value);
+  }
+  return out;
+}
 
 std::string append_query_to_playlist_uris(std::string_view playlist, std::string_view query) {
   std::string out;

@@ -19,4 +19,13 @@ namespace cascade::access {
 // line endings.
 std::string append_query_to_playlist_uris(std::string_view playlist, std::string_view query);
 
+// The part of a client's query that playlists carry when an on_play webhook
+// decides (so segment requests show the hook the same parameters): every
+// parameter but the LL-HLS directives (_HLS_*, 8216bis 6.2.5), in order,
+// keeping only those made of URI characters safe in a playlist (RFC 3986
+// unreserved, pct-encoded, and !$'()*+,;=:@/?) and at most
+// kMaxCarriedQuery bytes in all.
+inline constexpr size_t kMaxCarriedQuery = 1024;
+std::string playlist_carried_query(std::string_view query);
+
 }  // namespace cascade::access

@@ -51,5 +51,14 @@ TEST(PlaylistTokens, MalformedTagsAreLeftAlone) {
   EXPECT_EQ(append_query_to_playlist_uris("", kToken), "");
 }
 
+TEST(PlaylistTokens, CarriedQueryKeepsSafeParametersOnly) {
+  EXPECT_EQ(playlist_carried_query("token=abc&_HLS_msn=4&_HLS_part=1&u=a%20b"),
+            "token=abc&u=a%20b");
+  EXPECT_EQ(playlist_carried_query("a=\"x&b=1&c=<&d=#&e=x y&f=\n&g"), "b=1&g=");
+  EXPECT_EQ(playlist_carried_query(""), "");
+  const std::string big(kMaxCarriedQuery, 'x');
+  EXPECT_EQ(playlist_carried_query("a=1&big=" + big + "&b=2"), "a=1&b=2");
+}
+
 }  // namespace
 }  // namespace cascade::access

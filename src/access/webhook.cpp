@@ -2,6 +2,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -90,13 +91,25 @@ std::string webhook_body(const AccessRequest& request) {
 awaitable<Result<WebhookResponse>> post_webhook(const WebhookUrl& url, std::string body,
                                                 uint32_t timeout_ms) {
   auto executor = co_await boost::asio::this_coro::executor;
-  boost::beast::tcp_stream stream(executor);
-  stream.expires_after(std::chrono::milliseconds(timeout_ms));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   boost::system::error_code ec;
+  // Name resolution runs on Asio's resolver thread; the deadline covers it
+  // too (the timer cancels it). The handler only touches the resolver when
+  // the timer fired, which is before this frame ends.
   boost::asio::ip::tcp::resolver resolver(executor);
+  boost::asio::steady_timer resolve_deadline(executor, deadline);
+  resolve_deadline.async_wait([&resolver](boost::system::error_code timer_ec) {
+    if (!timer_ec) resolver.cancel();
+  });
   auto endpoints = co_await resolver.async_resolve(url.host, url.port,
                                                    boost::asio::redirect_error(use_awaitable, ec));
+  resolve_deadline.cancel();
+  if (ec == boost::asio::error::operation_aborted) {
+    co_return make_error("cannot resolve {} within {} ms", url.host, timeout_ms);
+  }
   if (ec) co_return make_error("cannot resolve {}: {}", url.host, ec.message());
+  boost::beast::tcp_stream stream(executor);
+  stream.expires_at(deadline);
   co_await stream.async_connect(endpoints, boost::asio::redirect_error(use_awaitable, ec));
   if (ec) co_return make_error("cannot connect to {}: {}", url.text, ec.message());
 

@@ -40,9 +40,10 @@ struct WebhookResponse {
 std::string webhook_body(const AccessRequest& request);
 
 // POSTs `body` (application/json) to `url` on the calling coroutine's
-// executor (`url` must outlive the call); `timeout_ms` bounds connect + request + response
-// together. Never blocks the thread (name resolution, if any, runs on Asio's resolver thread).
-// Answers larger than 64 KiB are errors.
+// executor (`url` must outlive the call); `timeout_ms` bounds name
+// resolution + connect + request + response together. Never blocks the
+// thread (resolution runs on Asio's resolver thread). Answers larger than
+// 64 KiB are errors.
 boost::asio::awaitable<Result<WebhookResponse>> post_webhook(const WebhookUrl& url,
                                                              std::string body, uint32_t timeout_ms);
 

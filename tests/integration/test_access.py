@@ -382,7 +382,7 @@ def test_webhooks_publish_play_done(cascade: Any, procs: Any, media: Any, hooks:
 
 
 def test_webhook_failure_denies_and_hls_is_cached(cascade: Any, procs: Any, media: Any,
-                                                  hooks: Hooks) -> None:
+                                                  hooks: Hooks, tmp_path: Path) -> None:
     server = cascade(config={"access": {
         "on_play": hooks.url("/hls"), "on_connect": hooks.url("/connect"),
         "webhook_cache_ttl_ms": 60000}})
@@ -397,6 +397,20 @@ def test_webhook_failure_denies_and_hls_is_cached(cascade: Any, procs: Any, medi
         directive = "&_HLS_msn=0" if msn % 2 else ""
         status, _, _ = get(server, f"/live/demo/index.m3u8?v=1{directive}")
         assert status == 200
+    assert hooks.count("/hls") - calls <= server.workers
+    # The playlists carry the client's parameters into every URI, so a
+    # player's segment requests show the hook the same ones (and hit the cache).
+    status, _, master = get(server, "/live/demo.m3u8?v=1&_HLS_msn=0")
+    assert status == 200
+    uris = [u for u in master.decode().splitlines() if u and not u.startswith("#")]
+    assert uris and all(u.endswith("?v=1") for u in uris), master
+    out = tmp_path / "hook-hls.ts"
+    result = run_bounded(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i",
+                          f"http://{HOST}:{server.http_port}/live/demo.m3u8?v=1", "-t", "3",
+                          "-c", "copy", str(out)], 60)
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    assert probe(out)["video"] is not None
+    assert all(b["params"] == {"v": "1"} for b in hooks.bodies("/hls")[calls:])
     assert hooks.count("/hls") - calls <= server.workers
     # on_connect (the publisher above was allowed: no mode on its tcUrl)
     # denies this one: the connection is closed once the answer comes.

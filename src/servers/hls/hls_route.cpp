@@ -58,7 +58,7 @@ net::HttpRoute make_hls_route(HlsRegistry& registry, access::AccessControl& acce
       co_return net::HttpOutcome::kResponded;
     }
     // The play token to carry into this playlist's URIs; empty when play
-    // is not signed (the prepared fast path below stays as it is).
+    // is open (the prepared fast path below stays as it is).
     std::string token;
     if (!access.open(access::AccessAction::kPlay, target->app)) {
       access::AccessRequest checked = access::http_play_request(
@@ -141,7 +141,7 @@ net::HttpRoute make_hls_route(HlsRegistry& registry, access::AccessControl& acce
 
     const Served& served = *reply.served;
     if (!token.empty()) {
-      // A signed playlist: the token goes into every URI (segments, parts,
+      // A checked playlist: the token goes into every URI (segments, parts,
       // init, preload hints, rendition reports, variants). Rendered per
       // request; the URL (token included) names this body, so the ETag of
       // the shared playlist still identifies it.

@@ -3,6 +3,9 @@
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 
 #include "access/play_signature.h"
@@ -81,8 +84,8 @@ Result<std::unique_ptr<AccessControl>> AccessControl::create(AccessSettings sett
 AccessControl::AccessControl(AccessSettings settings, size_t workers)
     : settings_(std::move(settings)), keys_(settings_.publish_keys) {
   for (size_t i = 0; i < std::max<size_t>(workers, 1); ++i) {
-    caches_.push_back(std::make_unique<DecisionCache>(settings_.webhook_cache_entries,
-                                                      settings_.webhook_cache_ttl_ms));
+    workers_.push_back(std::make_unique<PerWorker>(settings_.webhook_cache_entries,
+                                                   settings_.webhook_cache_ttl_ms));
   }
 }
 
@@ -129,23 +132,38 @@ awaitable<AccessResult> AccessControl::check(AccessRequest request) {
 
 awaitable<AccessDecision> AccessControl::call_hook(const WebhookUrl& url, AccessRequest request,
                                                    bool cached) {
-  DecisionCache& cache = *caches_[request.worker % caches_.size()];
+  PerWorker& worker = *workers_[request.worker % workers_.size()];
   std::string key;
+  std::shared_ptr<InFlight> flight;
   if (cached) {
     key = cache_key(request);
-    if (const AccessDecision* hit = cache.find(key, steady_now_ms())) co_return *hit;
+    if (const AccessDecision* hit = worker.cache.find(key, steady_now_ms())) co_return *hit;
+    if (auto found = worker.in_flight.find(key); found != worker.in_flight.end()) {
+      std::shared_ptr<InFlight> leader = found->second;
+      boost::system::error_code ec;
+      co_await leader->done.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+      co_return leader->decision;
+    }
+    auto executor = co_await boost::asio::this_coro::executor;
+    flight = std::make_shared<InFlight>(executor);
+    worker.in_flight.emplace(key, flight);
   }
   webhook_calls_counter().inc();
   std::string body = webhook_body(request);
   auto response = co_await post_webhook(url, std::move(body), settings_.webhook_timeout_ms);
   AccessDecision decision = decision_from_webhook(response);
+  if (flight) {
+    flight->decision = decision;
+    worker.in_flight.erase(key);
+    flight->done.cancel();  // wakes the requests that waited for this answer
+  }
   if (!response) {
     // A failed hook denies but is not cached: the next request asks again.
     logger().warn("[{} {} {}/{}] {} webhook failed: {}", to_string(request.protocol),
                   request.client_ip, request.app, request.stream, to_string(request.action),
                   response.error().message);
   } else if (cached) {
-    cache.insert(key, decision, steady_now_ms());
+    worker.cache.insert(key, decision, steady_now_ms());
   }
   co_return decision;
 }

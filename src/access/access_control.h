@@ -12,10 +12,12 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "access/access_request.h"
@@ -73,10 +75,25 @@ class AccessControl {
   boost::asio::awaitable<AccessDecision> call_hook(const WebhookUrl& url, AccessRequest request,
                                                    bool cached);
 
+  // A webhook call in progress for one cache key: requests with the same
+  // key wait for its answer instead of calling again (a player's playlist
+  // and segment requests arriving together ask once).
+  struct InFlight {
+    explicit InFlight(const boost::asio::any_io_executor& executor)
+        : done(executor, boost::asio::steady_timer::time_point::max()) {}
+    boost::asio::steady_timer done;  // cancelled once `decision` is set
+    AccessDecision decision;
+  };
+  struct PerWorker {
+    PerWorker(size_t entries, int64_t ttl_ms) : cache(entries, ttl_ms) {}
+    DecisionCache cache;
+    std::unordered_map<std::string, std::shared_ptr<InFlight>> in_flight;
+  };
+
   AccessSettings settings_;
   PublishKeys keys_;
-  std::optional<WebhookUrl> hooks_[4];                  // indexed by AccessAction
-  std::vector<std::unique_ptr<DecisionCache>> caches_;  // one per worker
+  std::optional<WebhookUrl> hooks_[4];               // indexed by AccessAction
+  std::vector<std::unique_ptr<PerWorker>> workers_;  // each touched only on its worker
 };
 
 // The client's address as signatures and webhooks see it: an IPv4-mapped

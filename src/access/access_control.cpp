@@ -105,10 +105,6 @@ bool AccessControl::open(AccessAction action, std::string_view app) const {
   }
 }
 
-uint64_t AccessControl::webhook_calls() const {
-  return webhook_calls_counter().value();
-}
-
 awaitable<AccessResult> AccessControl::check(AccessRequest request) {
   AccessResult result;
   if (request.action == AccessAction::kPublish) {

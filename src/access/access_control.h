@@ -54,20 +54,13 @@ class AccessControl {
   // True when nothing can refuse `action` on `app`: callers skip check()
   // entirely (the open path costs a few compares).
   bool open(AccessAction action, std::string_view app) const;
-  // Play URLs are signed: HLS playlists carry the request's token.
-  bool signs_play() const { return !settings_.play_secret.empty(); }
-  const AccessSettings& settings() const { return settings_; }
 
   // The decision for `request` (kConnect, kPublish or kPlay). Runs on
   // request.worker's executor.
   boost::asio::awaitable<AccessResult> check(AccessRequest request);
-  // Fire-and-forget notification (on_done; on_connect when its answer is
-  // not awaited): spawned on `executor`, never delays the caller; failures
-  // are logged.
+  // Fire-and-forget notification (on_done): spawned on `executor` (the
+  // session's worker), never delays the caller; failures are logged.
   void notify(boost::asio::any_io_executor executor, AccessRequest request);
-
-  // Calls made to webhooks since start (for logs and tests).
-  uint64_t webhook_calls() const;
 
  private:
   AccessControl(AccessSettings settings, size_t workers);

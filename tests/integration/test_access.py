@@ -10,6 +10,7 @@ import hmac
 import http.client
 import json
 import re
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from helpers import HOST, ffmpeg_play, ffmpeg_publish, probe, run_bounded, wait_for
+from helpers import HOST, REPO, ffmpeg_play, ffmpeg_publish, probe, run_bounded, wait_for
 from rtmp_client import RtmpClient, connected_client
 
 SECRET = "integration-test-secret-0123456789"
@@ -225,6 +226,19 @@ def test_signed_play_rtmp_and_http_flv(cascade: Any, procs: Any, media: Any,
     status, body = flv_bytes(server, "/live/demo.flv?" +
                              sign("live/demo", int(time.time()) + 60, ip="127.0.0.1"))
     assert status == 200 and body[:3] == b"FLV"
+    # The documented minting tool and openssl one-liner give accepted URLs.
+    base = f"http://{HOST}:{server.http_port}/live/demo.flv"
+    minted = run_bounded([sys.executable, str(REPO / "tools/sign_url.py"), "--secret", SECRET,
+                          "--stream", "live/demo", "--ttl", "60", "--base", base], 20)
+    assert minted.returncode == 0, minted.stderr
+    url = minted.stdout.decode().strip()
+    assert url.startswith(base + "?expires=")
+    assert flv_bytes(server, url[len(f"http://{HOST}:{server.http_port}"):], 0.5)[0] == 200
+    expires = int(time.time()) + 60
+    one_liner = run_bounded(["sh", "-c", f"printf 'cascade-play\\nlive/demo\\n%s\\n' {expires} | "
+                             f"openssl dgst -sha256 -hmac '{SECRET}'"], 20)
+    sig = one_liner.stdout.decode().split()[-1]
+    assert flv_bytes(server, f"/live/demo.flv?expires={expires}&sig={sig}", 0.5)[0] == 200
     # Refused before the liveness check: an unsigned probe learns nothing.
     assert flv_bytes(server, "/live/nothing.flv")[0] == 403
 

@@ -350,6 +350,10 @@ def test_webhooks_publish_play_done(cascade: Any, procs: Any, media: Any, hooks:
     denied = rtmp_status(server, "publish", "nope?mode=deny")
     assert denied["code"] == "NetStream.Publish.Rejected"
     assert "banned by the test" in denied["description"]
+    moved = rtmp_status(server, "publish", "moved?mode=redirect")
+    assert moved["code"] == "NetStream.Publish.Rejected"
+    assert moved["ex"] == {"code": 302, "redirect": "http://edge.example/live/demo.flv"}
+    assert moved["redirect"] == "http://edge.example/live/demo.flv"
 
     # A healthy viewer (allowed) keeps playing through everything below.
     viewer = ffmpeg_play(procs, server.flv_url("demo") + "?mode=allow", tmp_path / "ok.flv",
@@ -435,6 +439,12 @@ def test_webhook_failure_denies_and_hls_is_cached(cascade: Any, procs: Any, medi
         status, _, _ = get(server, f"/live/demo/index.m3u8?v=1{directive}")
         assert status == 200
     assert hooks.count("/hls") - calls <= server.workers
+    # HLS refusals: 403 with the hook's reason, 302 for a redirect.
+    status, _, body = get(server, "/live/demo/index.m3u8?mode=deny")
+    assert status == 403 and b"banned by the test" in body
+    status, headers, _ = get(server, "/live/demo.m3u8?mode=redirect")
+    assert status == 302 and headers["location"] == "http://edge.example/live/demo.flv"
+    calls = hooks.count("/hls")
     # The playlists carry the client's parameters into every URI, so a
     # player's segment requests show the hook the same ones (and hit the cache).
     status, _, master = get(server, "/live/demo.m3u8?v=1&_HLS_msn=0")

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <type_traits>
 
+#include "access/webhook.h"
 #include "net/endpoint.h"
 #include "net/tls_context.h"
 
@@ -223,6 +224,56 @@ Status check_admin_token(const std::string& value) {
   return {};
 }
 
+// [access] ----------------------------------------------------------------
+
+Status check_play_secret(const std::string& value) {
+  if (!value.empty() && value.size() < 16) {
+    return make_error("at least 16 characters (an HMAC key), or empty for open play");
+  }
+  return {};
+}
+
+Status check_webhook_url(const std::string& value) {
+  if (value.empty()) return {};
+  auto url = access::parse_webhook_url(value);
+  if (!url) return url.error();
+  return {};
+}
+
+// access.publish_keys: a table of app = ["key", ...].
+Field publish_keys_field() {
+  return {"access.publish_keys",
+          [](const toml::node& node, Config& config) -> Status {
+            const toml::table* apps = node.as_table();
+            if (!apps) return make_error("expected a table of app = [\"key\", ...]");
+            config.access.publish_keys.clear();
+            for (const auto& [app_key, keys_node] : *apps) {
+              const std::string app(app_key.str());
+              const toml::array* keys = keys_node.as_array();
+              if (app.empty() || !keys || keys->empty()) {
+                return make_error("app '{}': expected a non-empty array of key strings", app);
+              }
+              auto& out = config.access.publish_keys[app];
+              for (const toml::node& key : *keys) {
+                if (!key.is_string() || key.value<std::string>()->empty()) {
+                  return make_error("app '{}': every key must be a non-empty string", app);
+                }
+                out.push_back(*key.value<std::string>());
+              }
+            }
+            return {};
+          },
+          [](const Config& config) {
+            std::string out = "{";
+            for (const auto& [app, keys] : config.access.publish_keys) {
+              out += (out.size() > 1 ? ", " : " ") + quote(app) + " = [";
+              for (size_t i = 0; i < keys.size(); ++i) out += (i ? ", " : "") + quote(keys[i]);
+              out += "]";
+            }
+            return out + (out.size() > 1 ? " }" : "}");
+          }};
+}
+
 const std::vector<Field>& fields();
 
 // The per-root settings: the [vod] fields on Config::VodRootSettings, named
@@ -390,6 +441,18 @@ const std::vector<Field>& fields() {
       text("tls.key_file", &C::tls, &C::Tls::key_file),
       text("tls.rtmps_listen", &C::tls, &C::Tls::rtmps_listen, check_optional_endpoint),
       text("tls.https_listen", &C::tls, &C::Tls::https_listen, check_optional_endpoint),
+      publish_keys_field(),
+      text("access.play_secret", &C::access, &C::Access::play_secret, check_play_secret),
+      boolean("access.play_require_signature", &C::access, &C::Access::play_require_signature),
+      text("access.on_connect", &C::access, &C::Access::on_connect, check_webhook_url),
+      text("access.on_publish", &C::access, &C::Access::on_publish, check_webhook_url),
+      text("access.on_play", &C::access, &C::Access::on_play, check_webhook_url),
+      text("access.on_done", &C::access, &C::Access::on_done, check_webhook_url),
+      number("access.webhook_timeout_ms", &C::access, &C::Access::webhook_timeout_ms, 100, 60'000),
+      number("access.webhook_cache_ttl_ms", &C::access, &C::Access::webhook_cache_ttl_ms, 0,
+             86'400'000),
+      number("access.webhook_cache_entries", &C::access, &C::Access::webhook_cache_entries, 0,
+             10'000'000),
   };
   return all;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -128,6 +129,19 @@ struct Config {
     std::string https_listen;  // e.g. "0.0.0.0:8443"; empty: no HTTPS
     bool operator==(const Tls&) const = default;
   } tls;
+  // Access control for publish and play (src/access; README "Access
+  // control"). Defaults: everything open, no webhooks.
+  struct Access {
+    // App -> stream keys; an app not listed takes publishers without a key.
+    std::map<std::string, std::vector<std::string>, std::less<>> publish_keys;
+    std::string play_secret;  // HMAC key for signed play URLs; empty: play is open
+    bool play_require_signature = true;
+    std::string on_connect, on_publish, on_play, on_done;  // http:// webhook URLs
+    uint32_t webhook_timeout_ms = 2'000;
+    uint32_t webhook_cache_ttl_ms = 10'000;
+    uint32_t webhook_cache_entries = 10'000;
+    bool operator==(const Access&) const = default;
+  } access;
 
   bool operator==(const Config&) const = default;
 };

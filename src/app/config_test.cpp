@@ -108,6 +108,40 @@ TEST(Config, RendersAndParsesBack) {
   EXPECT_EQ(*parsed, config);
 }
 
+// [access] (src/access): publish keys as an inline table, webhook URLs and
+// the play secret checked at load, everything rendered and parsed back.
+TEST(Config, AccessSection) {
+  auto parsed = parse_config(R"(
+[access]
+publish_keys = { live = ["k1", "k2"], "a b" = ["x\"y"] }
+play_secret = "0123456789abcdef"
+play_require_signature = false
+on_publish = "http://127.0.0.1:8081/publish"
+webhook_cache_ttl_ms = 0
+)",
+                             "access.toml");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->access.publish_keys.at("live"), (std::vector<std::string>{"k1", "k2"}));
+  EXPECT_EQ(parsed->access.publish_keys.at("a b"), (std::vector<std::string>{"x\"y"}));
+  EXPECT_FALSE(parsed->access.play_require_signature);
+  auto again = parse_config(to_toml(*parsed), "rendered");
+  ASSERT_TRUE(again) << again.error().message << "\n" << to_toml(*parsed);
+  EXPECT_EQ(*again, *parsed);
+
+  for (const auto& [toml, message] : std::vector<std::pair<std::string, std::string>>{
+           {"[access]\npublish_keys = { live = [] }", "app 'live': expected a non-empty array"},
+           {"[access]\npublish_keys = { live = [\"\"] }", "non-empty string"},
+           {"[access]\npublish_keys = [\"k\"]", "access.publish_keys: expected a table"},
+           {"[access]\nplay_secret = \"short\"", "access.play_secret: at least 16"},
+           {"[access]\non_play = \"https://x/\"", "access.on_play: 'https://x/' is not an http://"},
+           {"[access]\non_done = \"http://x:0/\"", "bad port"},
+       }) {
+    auto bad = parse_config(toml, "bad.toml");
+    ASSERT_FALSE(bad) << toml;
+    EXPECT_NE(bad.error().message.find(message), std::string::npos) << bad.error().message;
+  }
+}
+
 TEST(Config, EmptyTextIsTheDefaults) {
   auto parsed = parse_config("", "empty");
   ASSERT_TRUE(parsed);

@@ -11,6 +11,7 @@
 #include <functional>
 #include <thread>
 
+#include "access/access_control.h"
 #include "app/drain.h"
 #include "core/log.h"
 #include "core/session_counts.h"
@@ -39,9 +40,15 @@ struct Server::Parts {
   std::unique_ptr<net::ConnectionGate> gate;  // every listener's admissions
   std::unique_ptr<servers::HlsRegistry> hls;
   std::unique_ptr<live::Hub> hub;
-  // The RTMP snapshot new connections take (reload swaps it).
+  // The snapshot new connections take (reload swaps it): the RTMP config and
+  // the access control the RTMP listeners hand to their connections.
   mutable std::mutex rtmp_mutex;
   std::shared_ptr<const servers::RtmpServerConfig> rtmp_config;
+  access::AccessControl* access = nullptr;
+  // Every access control built, the current one last. A connection or route
+  // holds a reference to the one current when it began, so older ones stay
+  // (a few KB per reload) for as long as the process.
+  std::vector<std::unique_ptr<access::AccessControl>> access_controls;
   // Parsed-index caches, shared by every VOD root across reloads (one budget).
   std::shared_ptr<vod::VodCaches> vod_caches;
   std::unique_ptr<net::HttpServer> http;
@@ -93,6 +100,21 @@ servers::HlsSettings hls_settings(const Config& config) {
   hls.linger_ms = config.hls.linger_ms;
   hls.cors_origin = config.http.cors_origin;
   return hls;
+}
+
+access::AccessSettings access_settings(const Config& config) {
+  access::AccessSettings a;
+  for (const auto& [app, keys] : config.access.publish_keys) a.publish_keys[app] = keys;
+  a.play_secret = config.access.play_secret;
+  a.play_require_signature = config.access.play_require_signature;
+  a.on_connect = config.access.on_connect;
+  a.on_publish = config.access.on_publish;
+  a.on_play = config.access.on_play;
+  a.on_done = config.access.on_done;
+  a.webhook_timeout_ms = config.access.webhook_timeout_ms;
+  a.webhook_cache_ttl_ms = config.access.webhook_cache_ttl_ms;
+  a.webhook_cache_entries = config.access.webhook_cache_entries;
+  return a;
 }
 
 vod::VodSettings vod_settings(const Config::VodRootSettings& config, const std::string& prefix,
@@ -168,7 +190,8 @@ Server::~Server() {
   stop();
 }
 
-Result<std::vector<net::HttpRoute>> Server::http_routes(const Config& config) {
+Result<std::vector<net::HttpRoute>> Server::http_routes(const Config& config,
+                                                        access::AccessControl& access) {
   Parts& p = *parts_;
   std::vector<net::HttpRoute> routes;
   // Admin endpoints on the public listener unless they have their own (and
@@ -196,8 +219,8 @@ Result<std::vector<net::HttpRoute>> Server::http_routes(const Config& config) {
     }
     routes.push_back(std::move(route.value()));
   }
-  routes.push_back(servers::make_http_flv_route(*p.hub, *p.hub->find_format("flv")));
-  if (p.hls) routes.push_back(servers::make_hls_route(*p.hls));
+  routes.push_back(servers::make_http_flv_route(*p.hub, *p.hub->find_format("flv"), access));
+  if (p.hls) routes.push_back(servers::make_hls_route(*p.hls, access));
   routes.push_back(servers::make_web_route());
   return routes;
 }
@@ -216,6 +239,10 @@ Status Server::start() {
                             .max_connections_per_ip = config_.limits.max_connections_per_ip,
                             .accept_rate_per_ip = config_.limits.accept_rate_per_ip,
                             .accept_burst_per_ip = config_.limits.accept_burst_per_ip});
+  auto access_control = access::AccessControl::create(access_settings(config_), workers);
+  if (!access_control) return make_error("access: {}", access_control.error().message);
+  p.access = access_control.value().get();
+  p.access_controls.push_back(std::move(access_control.value()));
 
   const uint32_t chunk_size = config_.rtmp.chunk_size;
   std::vector<live::OutputFormat> formats = {
@@ -246,12 +273,14 @@ Status Server::start() {
         [this, rtmp_format](boost::asio::ip::tcp::socket socket, size_t worker,
                             net::ConnectionTicket ticket) {
           std::shared_ptr<const servers::RtmpServerConfig> config;
+          access::AccessControl* access;
           {
             std::lock_guard lock(parts_->rtmp_mutex);
             config = parts_->rtmp_config;
+            access = parts_->access;
           }
           std::make_shared<servers::RtmpConnection>(std::move(socket), worker, *parts_->hub,
-                                                    rtmp_format, std::move(config),
+                                                    rtmp_format, std::move(config), *access,
                                                     std::move(ticket))
               ->start();
         },
@@ -268,12 +297,14 @@ Status Server::start() {
           [this, rtmp_format](boost::asio::ip::tcp::socket socket, size_t worker,
                               net::ConnectionTicket ticket) {
             std::shared_ptr<const servers::RtmpServerConfig> config;
+            access::AccessControl* access;
             {
               std::lock_guard lock(parts_->rtmp_mutex);
               config = parts_->rtmp_config;
+              access = parts_->access;
             }
             std::make_shared<servers::RtmpConnection>(std::move(socket), worker, *parts_->hub,
-                                                      rtmp_format, std::move(config),
+                                                      rtmp_format, std::move(config), *access,
                                                       std::move(ticket), parts_->tls->current())
                 ->start();
           },
@@ -289,7 +320,7 @@ Status Server::start() {
 
   if (config_.http.enabled) {
     p.vod_caches = std::make_shared<vod::VodCaches>(vod::VodSettings{}.index_cache_bytes);
-    auto routes = http_routes(config_);
+    auto routes = http_routes(config_, *p.access);
     if (!routes) return routes.error();
     p.http = std::make_unique<net::HttpServer>(std::move(routes.value()), http_limits(config_));
     p.http_listener = std::make_unique<net::TcpListener>(
@@ -387,19 +418,23 @@ Status Server::reload_components(const Config& config) {
 Status Server::apply(const Config& config) {
   Parts& p = *parts_;
   // Build first, swap after: a reload that fails half-way changes nothing.
+  auto access = access::AccessControl::create(access_settings(config), p.pool->size());
+  if (!access) return make_error("access: {}", access.error().message);
   std::optional<std::vector<net::HttpRoute>> routes;
   if (p.http) {
-    auto built = http_routes(config);
+    auto built = http_routes(config, *access.value());
     if (!built) return built.error();
     routes = std::move(built.value());
   }
   if (auto status = reload_components(config); !status) return status;
 
-  if (p.rtmp_listener) {
+  {
     auto rtmp = rtmp_server_config(config);
     std::lock_guard lock(p.rtmp_mutex);
     p.rtmp_config.swap(rtmp);
+    p.access = access.value().get();
   }
+  p.access_controls.push_back(std::move(access.value()));
   if (p.http) p.http->replace(std::move(*routes), http_limits(config));
   if (p.admin_http) {
     p.admin_http->replace({servers::make_admin_route(*this, *p.hub, config.admin.token)},

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "access/access_control.h"
 #include "app/config.h"
 #include "app/config_diff.h"
 #include "core/result.h"
@@ -75,7 +76,9 @@ class Server final : public servers::AdminControl {
   Status apply(const Config& config);
   // Reload hooks of other components (TLS certificates, auth keys, ...).
   Status reload_components(const Config& config);
-  Result<std::vector<net::HttpRoute>> http_routes(const Config& config);
+  // The public HTTP routes of `config`, deciding publish/play with `access`.
+  Result<std::vector<net::HttpRoute>> http_routes(const Config& config,
+                                                  access::AccessControl& access);
   void on_drain_started();  // on the lifecycle thread
   void drain_tick();        // on the lifecycle thread
 

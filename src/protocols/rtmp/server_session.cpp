@@ -34,6 +34,19 @@ size_t leading_string_size(std::span<const uint8_t> payload, std::string_view ex
   return r.position();
 }
 
+// status_info with the redirect fields (see reject_connect in the header).
+Value refusal_info(std::string_view code, std::string_view description, std::string_view redirect) {
+  Value info = status_info("error", code, description);
+  if (!redirect.empty()) {
+    Value ex = Value::object();
+    ex.set("code", Value::number(302));
+    ex.set("redirect", Value::string(std::string(redirect)));
+    info.set("ex", std::move(ex));
+    info.set("redirect", Value::string(std::string(redirect)));
+  }
+  return info;
+}
+
 }  // namespace
 
 ServerSession::ServerSession(SessionConfig config)
@@ -271,18 +284,19 @@ void ServerSession::send_result(double transaction, std::initializer_list<Value>
 }
 
 void ServerSession::send_error(double transaction, std::string_view code,
-                               std::string_view description) {
+                               std::string_view description, std::string_view redirect) {
   append_amf0_message(output_, out_chunk_size_, MessageType::kCommandAmf0, kCsidCommand, 0,
                       {Value::string("_error"), Value::number(transaction), Value::null(),
-                       status_info("error", code, description)});
+                       refusal_info(code, description, redirect)});
 }
 
 void ServerSession::send_status(std::string_view level, std::string_view code,
-                                std::string_view description) {
+                                std::string_view description, std::string_view redirect) {
+  Value info = level == "error" ? refusal_info(code, description, redirect)
+                                : status_info(level, code, description);
   append_amf0_message(output_, out_chunk_size_, MessageType::kCommandAmf0, kCsidStreamStatus,
                       kPlayStreamId,
-                      {Value::string("onStatus"), Value::number(0), Value::null(),
-                       status_info(level, code, description)});
+                      {Value::string("onStatus"), Value::number(0), Value::null(), info});
 }
 
 void ServerSession::close_after_output(std::string reason) {
@@ -306,8 +320,16 @@ void ServerSession::accept_connect() {
   send_result(connect_transaction_, {properties, info});
 }
 
-void ServerSession::reject_connect(std::string_view description) {
-  send_error(connect_transaction_, "NetConnection.Connect.Rejected", description);
+void ServerSession::reject_connect(std::string_view description, std::string_view redirect) {
+  send_error(connect_transaction_, "NetConnection.Connect.Rejected", description, redirect);
+  close_after_output(fmt::format("connect rejected: {}", description));
+}
+
+void ServerSession::revoke_connect(std::string_view description, std::string_view redirect) {
+  // NetConnection status goes on message stream 0 (RTMP spec 7.2.1.1).
+  append_amf0_message(output_, out_chunk_size_, MessageType::kCommandAmf0, kCsidCommand, 0,
+                      {Value::string("onStatus"), Value::number(0), Value::null(),
+                       refusal_info("NetConnection.Connect.Rejected", description, redirect)});
   close_after_output(fmt::format("connect rejected: {}", description));
 }
 
@@ -316,8 +338,9 @@ void ServerSession::accept_publish(std::string_view stream) {
   send_status("status", "NetStream.Publish.Start", fmt::format("{} is now published.", stream));
 }
 
-void ServerSession::reject_publish(std::string_view code, std::string_view description) {
-  send_status("error", code, description);
+void ServerSession::reject_publish(std::string_view code, std::string_view description,
+                                   std::string_view redirect) {
+  send_status("error", code, description, redirect);
   state_ = State::kConnected;
   close_after_output(fmt::format("publish refused ({}): {}", code, description));
 }
@@ -336,8 +359,9 @@ void ServerSession::accept_play(std::string_view stream) {
                        status_info("status", "NetStream.Data.Start", "Started playing.")});
 }
 
-void ServerSession::reject_play(std::string_view code, std::string_view description) {
-  send_status("error", code, description);
+void ServerSession::reject_play(std::string_view code, std::string_view description,
+                                std::string_view redirect) {
+  send_status("error", code, description, redirect);
   state_ = State::kConnected;
   close_after_output(fmt::format("play refused ({}): {}", code, description));
 }

@@ -87,14 +87,23 @@ class ServerSession {
   // commands); the caller logs and clears them.
   std::vector<std::string>& notices() { return notices_; }
 
+  // A refusal may carry a redirect URL (access control sends a client
+  // elsewhere): the info object then also holds "ex": {"code": 302,
+  // "redirect": url} and "redirect": url (the fields SRS and
+  // Flash/AMS-compatible players read).
   void accept_connect();
-  void reject_connect(std::string_view description);
+  void reject_connect(std::string_view description, std::string_view redirect = {});
+  // A connection already accepted whose connect is refused afterwards (a
+  // late on_connect answer): onStatus NetConnection.Connect.Rejected, close.
+  void revoke_connect(std::string_view description, std::string_view redirect = {});
   void accept_publish(std::string_view stream);
-  void reject_publish(std::string_view code, std::string_view description);
+  void reject_publish(std::string_view code, std::string_view description,
+                      std::string_view redirect = {});
   // Sends Stream Begin, NetStream.Play.Reset/Start and |RtmpSampleAccess.
   // Media follows as shared packaged bytes on msid kPlayStreamId.
   void accept_play(std::string_view stream);
-  void reject_play(std::string_view code, std::string_view description);
+  void reject_play(std::string_view code, std::string_view description,
+                   std::string_view redirect = {});
   // The played stream ended for good: NetStream.Play.UnpublishNotify + Stream EOF.
   void notify_play_ended(std::string_view stream);
 
@@ -106,8 +115,10 @@ class ServerSession {
   void handle_user_control(const Message& message);
   void maybe_acknowledge();
   void send_result(double transaction, std::initializer_list<amf0::Value> values);
-  void send_error(double transaction, std::string_view code, std::string_view description);
-  void send_status(std::string_view level, std::string_view code, std::string_view description);
+  void send_error(double transaction, std::string_view code, std::string_view description,
+                  std::string_view redirect = {});
+  void send_status(std::string_view level, std::string_view code, std::string_view description,
+                   std::string_view redirect = {});
   void close_after_output(std::string reason);
 
   SessionConfig config_;

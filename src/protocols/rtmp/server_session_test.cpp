@@ -244,6 +244,29 @@ TEST(ServerSession, PlayRefusedClosesAfterStatus) {
   EXPECT_NE(c.session().close_reason()->find("StreamNotFound"), std::string::npos);
 }
 
+TEST(ServerSession, RefusalCarriesTheRedirect) {
+  Client c;
+  c.connect();
+  ASSERT_TRUE(c.send(MessageType::kCommandAmf0,
+                     {Value::string("publish"), Value::number(5), Value::null(),
+                      Value::string("cam1?key=x"), Value::string("live")},
+                     1));
+  c.session().reject_publish("NetStream.Publish.Rejected", "redirected", "rtmp://edge/live/cam1");
+  auto replies = c.replies();
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(status_code(replies[0]), "NetStream.Publish.Rejected");
+  const std::vector<Value> values = decode(replies[0]);
+  ASSERT_GE(values.size(), 4u);
+  const Value& info = values[3];
+  ASSERT_NE(info.get("redirect"), nullptr);
+  EXPECT_EQ(info.get("redirect")->as_string(), "rtmp://edge/live/cam1");
+  const Value* ex = info.get("ex");
+  ASSERT_NE(ex, nullptr);
+  EXPECT_EQ(ex->get("redirect")->as_string(), "rtmp://edge/live/cam1");
+  EXPECT_EQ(ex->get("code")->as_number(), 302);
+  EXPECT_TRUE(c.session().close_reason());
+}
+
 TEST(ServerSession, UnknownCommandGetsErrorAndConnectionStays) {
   Client c;
   c.connect();

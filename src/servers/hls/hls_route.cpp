@@ -4,6 +4,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 
+#include "access/http_refusal.h"
+#include "access/playlist_tokens.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "live/stream_key.h"
@@ -25,6 +27,7 @@ struct Counters {
   Counter& bad = Metrics::global().counter("cascade_hls_bad_requests_total");
   Counter& timed_out = Metrics::global().counter("cascade_hls_blocking_timeouts_total");
   Gauge& waiting = Metrics::global().gauge("cascade_hls_waiting_requests");
+  Counter& refused = Metrics::global().counter("cascade_hls_refused_total");
 };
 
 Counters& counters() {
@@ -34,9 +37,9 @@ Counters& counters() {
 
 }  // namespace
 
-net::HttpRoute make_hls_route(HlsRegistry& registry) {
-  return [&registry](net::HttpConnection& connection,
-                     net::HttpRequest& request) -> awaitable<net::HttpOutcome> {
+net::HttpRoute make_hls_route(HlsRegistry& registry, access::AccessControl& access) {
+  return [&registry, &access](net::HttpConnection& connection,
+                              net::HttpRequest& request) -> awaitable<net::HttpOutcome> {
     const std::string_view target_text = request.target();
     const size_t question = target_text.find('?');
     const std::string_view path = target_text.substr(0, question);
@@ -53,6 +56,22 @@ net::HttpRoute make_hls_route(HlsRegistry& registry) {
       co_await connection.send_text(request, http::status::method_not_allowed,
                                     "method not allowed\n", "");
       co_return net::HttpOutcome::kResponded;
+    }
+    // The play token to carry into this playlist's URIs; empty when play
+    // is open (the prepared fast path below stays as it is).
+    std::string token;
+    if (!access.open(access::AccessAction::kPlay, target->app)) {
+      access::AccessRequest checked = access::http_play_request(
+          connection, access::AccessProtocol::kHls, target->app, target->stream, target_text);
+      access::AccessResult result = co_await access.check(std::move(checked));
+      if (!result.decision.allowed()) {
+        c.refused.inc();
+        log::get("hls").info("[{} {}] refused: {}", connection.peer(), key.value(),
+                             result.decision.reason);
+        co_await access::send_http_refusal(connection, request, result.decision);
+        co_return net::HttpOutcome::kResponded;
+      }
+      if (hls::is_playlist(target->resource)) token = std::move(result.token);
     }
     auto directives = hls::parse_delivery_directives(query);
     if (!directives) {
@@ -121,6 +140,25 @@ net::HttpRoute make_hls_route(HlsRegistry& registry) {
     }
 
     const Served& served = *reply.served;
+    if (!token.empty()) {
+      // A checked playlist: the token goes into every URI (segments, parts,
+      // init, preload hints, rendition reports, variants). Rendered per
+      // request; the URL (token included) names this body, so the ETag of
+      // the shared playlist still identifies it.
+      const std::string_view text(reinterpret_cast<const char*>(served.body.data()),
+                                  served.body.size());
+      SharedBytes body = SharedBytes::copy_of(access::append_query_to_playlist_uris(text, token));
+      const auto none_match = request[http::field::if_none_match];
+      const bool unchanged = !none_match.empty() && none_match == served.etag;
+      auto header = connection.header(
+          request, unchanged ? http::status::not_modified : http::status::ok, served.content_type);
+      header.set(http::field::cache_control, reply.blocking ? "no-store" : served.cache_control);
+      header.set(http::field::etag, served.etag);
+      header.set(http::field::last_modified, net::format_http_date(served.modified_unix_s));
+      if (unchanged) body = SharedBytes();
+      co_await connection.send(request, std::move(header), std::move(body));
+      co_return net::HttpOutcome::kResponded;
+    }
     const auto if_none_match = request[http::field::if_none_match];
     if (if_none_match.empty() && request.version() == 11 && request.keep_alive() &&
         request.method() == http::verb::get) {

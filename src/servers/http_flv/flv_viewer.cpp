@@ -5,12 +5,21 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "access/http_refusal.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/percent_encoding.h"
 #include "live/stream_key.h"
 #include "media/flv.h"
 #include "net/socket_options.h"
+
+// GCC 12 flags the route's coroutine frame, allocated and freed by Asio's
+// awaitable_frame_base operator new/delete pair, as -Wmismatched-new-delete:
+// a false positive of its coroutine lowering (clang and the same code in
+// smaller frames are clean).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 
 namespace cascade::servers {
 
@@ -24,8 +33,12 @@ spdlog::logger& logger() {
   return log::get("http-flv");
 }
 
+struct FlvTarget {
+  std::string app, stream, key;
+};
+
 // Parses "/{app}/{stream}.flv" (percent-decoded) into a stream key.
-std::optional<std::string> key_from_target(std::string_view target) {
+std::optional<FlvTarget> key_from_target(std::string_view target) {
   std::string_view path = target.substr(0, target.find('?'));
   if (path.size() < 6 || path.front() != '/' || !path.ends_with(".flv")) return std::nullopt;
   path = path.substr(1, path.size() - 5);
@@ -38,7 +51,7 @@ std::optional<std::string> key_from_target(std::string_view target) {
   }
   auto key = live::make_stream_key(app, stream);
   if (!key) return std::nullopt;
-  return std::move(key.value());
+  return FlvTarget{std::move(app), std::move(stream), std::move(key.value())};
 }
 
 class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_this<FlvViewer> {
@@ -46,9 +59,10 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
   FlvViewer(net::HttpConnection& connection, bool chunked, std::string head)
       : connection_(connection), chunked_(chunked), preamble_(std::move(head)) {}
 
-  awaitable<void> run(live::Hub& hub, const std::string& key, live::FormatId format) {
+  // False when the stream was gone before the viewer could join.
+  awaitable<bool> run(live::Hub& hub, const std::string& key, live::FormatId format) {
     viewer_ = hub.subscribe(key, format, connection_.worker(), *this);
-    if (!viewer_) co_return;
+    if (!viewer_) co_return false;
     context_ = connection_.peer() + " " + key;
     net::limit_unsent_bytes(connection_.socket());  // so the hub sees this viewer's lag
     connection_.release_read_buffer();
@@ -81,6 +95,7 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
     logger().info("[{}] viewer closed: {} ({} bytes sent, {} skips)", context_,
                   reason_.value_or("closed"), viewer_->bytes_sent(), viewer_->skips());
     viewer_.reset();  // no write reads its buffers any more
+    co_return true;
   }
 
   void on_start(const live::StreamInfo& info) override {
@@ -164,17 +179,41 @@ class FlvViewer final : public live::ViewerSink, public std::enable_shared_from_
 
 }  // namespace
 
-net::HttpRoute make_http_flv_route(live::Hub& hub, live::FormatId flv_format) {
-  return [&hub, flv_format](net::HttpConnection& connection,
-                            net::HttpRequest& request) -> awaitable<net::HttpOutcome> {
-    auto key = key_from_target(request.target());
-    if (!key) co_return net::HttpOutcome::kNotMine;
+net::HttpRoute make_http_flv_route(live::Hub& hub, live::FormatId flv_format,
+                                   access::AccessControl& access) {
+  return [&hub, flv_format, &access](net::HttpConnection& connection,
+                                     net::HttpRequest& request) -> awaitable<net::HttpOutcome> {
+    auto target = key_from_target(request.target());
+    if (!target) co_return net::HttpOutcome::kNotMine;
+    const std::string* key = &target->key;
     if (request.method() != http::verb::get && request.method() != http::verb::head) {
       auto res = connection.response(request, http::status::method_not_allowed, "text/plain",
                                      "method not allowed\n");
       res.set(http::field::allow, "GET, HEAD");
       co_await connection.send(std::move(res));
       co_return net::HttpOutcome::kResponded;
+    }
+    std::optional<access::AccessRequest> done;
+    const bool check_play = !access.open(access::AccessAction::kPlay, target->app);
+    if (check_play || !access.open(access::AccessAction::kDone, target->app)) {
+      access::AccessRequest checked =
+          access::http_play_request(connection, access::AccessProtocol::kHttpFlv, target->app,
+                                    target->stream, request.target());
+      checked.session_id = access::next_session_id();
+      done = checked;
+      done->action = access::AccessAction::kDone;
+    }
+    if (check_play) {
+      access::AccessRequest checked = *done;
+      checked.action = access::AccessAction::kPlay;
+      access::AccessResult result = co_await access.check(std::move(checked));
+      if (!result.decision.allowed()) {
+        static Counter& refused = Metrics::global().counter("cascade_http_flv_refused_total");
+        refused.inc();
+        logger().warn("[{} {}] play refused: {}", connection.peer(), *key, result.decision.reason);
+        co_await access::send_http_refusal(connection, request, result.decision);
+        co_return net::HttpOutcome::kResponded;
+      }
     }
     if (!hub.is_live(*key)) {
       auto res = connection.response(request, http::status::not_found, "text/plain",
@@ -203,7 +242,8 @@ net::HttpRoute make_http_flv_route(live::Hub& hub, live::FormatId flv_format) {
     connection.stream().expires_never();
     connection.bound_send_buffer();
     auto viewer = std::make_shared<FlvViewer>(connection, chunked, std::move(head));
-    co_await viewer->run(hub, *key, flv_format);
+    const bool played = co_await viewer->run(hub, *key, flv_format);
+    if (played && done) access.notify(connection.socket().get_executor(), std::move(*done));
     co_return net::HttpOutcome::kClose;
   };
 }

@@ -37,7 +37,8 @@ Counter& closed_counter(std::string_view reason) {
 RtmpConnection::RtmpConnection(boost::asio::ip::tcp::socket socket, size_t worker, live::Hub& hub,
                                live::FormatId format,
                                std::shared_ptr<const RtmpServerConfig> config,
-                               net::ConnectionTicket ticket, net::TlsContextPtr tls)
+                               access::AccessControl& access, net::ConnectionTicket ticket,
+                               net::TlsContextPtr tls)
     : transport_(std::move(socket), std::move(tls)),
       worker_(worker),
       hub_(hub),
@@ -45,6 +46,8 @@ RtmpConnection::RtmpConnection(boost::asio::ip::tcp::socket socket, size_t worke
       config_owner_(std::move(config)),
       config_(*config_owner_),
       session_(config_.session),
+      access_(access),
+      session_id_(access::next_session_id()),
       watchdog_(transport_.get_executor()),
       flush_done_(transport_.get_executor()),
       started_ms_(steady_now_ms()),
@@ -55,6 +58,7 @@ RtmpConnection::RtmpConnection(boost::asio::ip::tcp::socket socket, size_t worke
   auto remote = transport_.socket().remote_endpoint(ec);
   peer_ = ec ? "unknown" : net::to_string(remote);
   context_ = peer_;
+  client_ip_ = access::client_ip(transport_.socket());
   transport_.socket().set_option(boost::asio::ip::tcp::no_delay(true), ec);
   Metrics::global().gauge("cascade_rtmp_connections").add(1);
 }
@@ -119,7 +123,8 @@ awaitable<void> RtmpConnection::run() {
     last_read_ms_ = steady_now_ms();
     have += n;
     auto consumed = session_.feed(std::span(buffer.data(), have));
-    handle_events();
+    co_await handle_events();
+    if (closed_) break;
     if (!consumed) {
       closed_counter("protocol_error").inc();
       close_reason_ = "protocol error: " + consumed.error().message;
@@ -155,29 +160,104 @@ awaitable<void> RtmpConnection::run() {
   close_now(close_reason_.value_or("closed"));
 }
 
-void RtmpConnection::handle_events() {
+awaitable<void> RtmpConnection::handle_events() {
   auto& events = session_.events();
   // Handlers may call back into the session, which may add events.
   for (size_t i = 0; i < events.size(); ++i) {
     rtmp::SessionEvent event = std::move(events[i]);
-    std::visit([this](auto& e) { handle(e); }, event);
+    if (auto* publish = std::get_if<rtmp::PublishRequest>(&event)) {
+      co_await handle_publish(std::move(*publish));
+    } else if (auto* play = std::get_if<rtmp::PlayRequest>(&event)) {
+      co_await handle_play(std::move(*play));
+    } else {
+      std::visit(
+          [this](auto& e) {
+            if constexpr (!std::is_same_v<std::decay_t<decltype(e)>, rtmp::PublishRequest> &&
+                          !std::is_same_v<std::decay_t<decltype(e)>, rtmp::PlayRequest>) {
+              handle(e);
+            }
+          },
+          event);
+    }
+    // Closed while a decision was awaited (watchdog, refused on_connect):
+    // the remaining events are moot.
+    if (closed_ || session_.close_reason()) break;
   }
   events.clear();
+}
+
+access::AccessRequest RtmpConnection::access_request(access::AccessAction action,
+                                                     std::string stream, std::string query) const {
+  access::AccessRequest request;
+  request.action = action;
+  request.protocol = access::AccessProtocol::kRtmp;
+  request.app = session_.app();
+  request.stream = std::move(stream);
+  request.client_ip = client_ip_;
+  request.query = std::move(query);
+  request.connect_query = connect_query_;
+  request.session_id = session_id_;
+  request.worker = worker_;
+  return request;
 }
 
 void RtmpConnection::handle(rtmp::ConnectRequest& request) {
   logger().debug("[{}] connect app={} tcUrl={} flashVer={}", context_, request.app, request.tc_url,
                  request.flash_ver);
+  connect_query_ = request.query;
   session_.accept_connect();
+  if (access_.open(access::AccessAction::kConnect, request.app)) return;
+  // on_connect never delays the session: its answer comes while the
+  // client goes on; a refusal then closes the connection.
+  boost::asio::co_spawn(
+      transport_.get_executor(),
+      [self = shared_from_this(), checked = access_request(access::AccessAction::kConnect, {},
+                                                           {})]() mutable -> awaitable<void> {
+        access::AccessResult result = co_await self->access_.check(std::move(checked));
+        self->on_connect_decision(result.decision);
+      },
+      boost::asio::detached);
 }
 
-void RtmpConnection::handle(rtmp::PublishRequest& request) {
+void RtmpConnection::on_connect_decision(const access::AccessDecision& decision) {
+  if (decision.allowed() || closed_ || close_reason_) return;
+  closed_counter("access_denied").inc();
+  logger().warn("[{}] connect refused by on_connect: {}", context_, decision.reason);
+  session_.revoke_connect(decision.reason, decision.redirect_url);
+  flush_session_output();
+  close_reason_ = "connect refused: " + decision.reason;
+  // Stop what runs; the writer closes once the refusal is sent.
+  if (publication_) {
+    publication_->end();
+    publication_.reset();
+  }
+  if (viewer_) {
+    viewer_->set_paused(true);
+    release_viewer();
+  }
+  if (!writing_) close_now(*close_reason_);
+}
+
+awaitable<void> RtmpConnection::handle_publish(rtmp::PublishRequest request) {
   auto key = live::make_stream_key(session_.app(), request.stream);
   if (!key) {
     session_.reject_publish("NetStream.Publish.BadName", key.error().message);
-    return;
+    co_return;
   }
   set_context(*key);
+  if (!access_.open(access::AccessAction::kPublish, session_.app())) {
+    access::AccessRequest checked =
+        access_request(access::AccessAction::kPublish, request.stream, request.query);
+    access::AccessResult result = co_await access_.check(std::move(checked));
+    if (closed_ || close_reason_) co_return;
+    if (!result.decision.allowed()) {
+      closed_counter("access_denied").inc();
+      logger().warn("[{}] publish refused: {}", context_, result.decision.reason);
+      session_.reject_publish("NetStream.Publish.Rejected", result.decision.reason,
+                              result.decision.redirect_url);
+      co_return;
+    }
+  }
   live::PublishRefusal refusal = live::PublishRefusal::kInUse;
   // An operator's kick (Hub::stop_publisher) closes this connection on its
   // own worker.
@@ -198,23 +278,41 @@ void RtmpConnection::handle(rtmp::PublishRequest& request) {
     session_.reject_publish(refusal == live::PublishRefusal::kInUse ? "NetStream.Publish.BadName"
                                                                     : "NetStream.Publish.Rejected",
                             publication.error().message);
-    return;
+    co_return;
   }
   stream_key_ = *key;
   publication_ = std::move(publication.value());
   session_count_.set_kind(SessionKind::kRtmpPublisher);
+  done_request_ = access_request(access::AccessAction::kDone, request.stream, request.query);
   session_.accept_publish(request.stream);
   logger().info("[{}] publish started ({}{})", context_, request.type,
                 publication_->resumed() ? ", resuming the stream" : "");
 }
 
-void RtmpConnection::handle(rtmp::PlayRequest& request) {
+awaitable<void> RtmpConnection::handle_play(rtmp::PlayRequest request) {
   auto key = live::make_stream_key(session_.app(), request.stream);
   if (!key) {
     session_.reject_play("NetStream.Play.StreamNotFound", key.error().message);
-    return;
+    co_return;
   }
   set_context(*key);
+  if (!access_.open(access::AccessAction::kPlay, session_.app())) {
+    access::AccessRequest checked =
+        access_request(access::AccessAction::kPlay, request.stream, request.query);
+    access::AccessResult result = co_await access_.check(std::move(checked));
+    if (closed_ || close_reason_) co_return;
+    if (!result.decision.allowed()) {
+      closed_counter("access_denied").inc();
+      logger().warn("[{}] play refused: {}", context_, result.decision.reason);
+      if (result.decision.kind == access::AccessDecision::Kind::kRedirect) {
+        session_.reject_play("NetStream.Play.Rejected", result.decision.reason,
+                             result.decision.redirect_url);
+      } else {
+        session_.reject_play("NetStream.Play.Failed", result.decision.reason);
+      }
+      co_return;
+    }
+  }
   // A play after closeStream on this connection: the previous viewer goes
   // first, so it is not still counted in the feed the new one joins.
   release_viewer();
@@ -222,10 +320,11 @@ void RtmpConnection::handle(rtmp::PlayRequest& request) {
   if (!viewer_) {
     closed_counter("stream_not_found").inc();
     session_.reject_play("NetStream.Play.StreamNotFound", fmt::format("{} is not live", *key));
-    return;
+    co_return;
   }
   stream_key_ = *key;
   session_count_.set_kind(SessionKind::kRtmpViewer);
+  done_request_ = access_request(access::AccessAction::kDone, request.stream, request.query);
   net::limit_unsent_bytes(transport_.socket());  // so the hub sees this viewer's lag
   session_.accept_play(request.stream);
   flush_session_output();  // the onStatus replies go before any media
@@ -250,6 +349,7 @@ void RtmpConnection::handle(rtmp::MediaMessage& media) {
 void RtmpConnection::handle(rtmp::Unpublish&) {
   if (!publication_) return;
   logger().info("[{}] unpublished", context_);
+  notify_done();
   publication_->end();
   publication_.reset();
   unengaged_since_ms_ = steady_now_ms();
@@ -259,6 +359,7 @@ void RtmpConnection::handle(rtmp::Unpublish&) {
 void RtmpConnection::handle(rtmp::StopPlay&) {
   if (!viewer_) return;
   logger().info("[{}] play stopped", context_);
+  notify_done();
   // Stop delivering now; the viewer leaves the stream (once a write of its
   // still in flight completes, see release_viewer).
   viewer_->set_paused(true);
@@ -364,9 +465,16 @@ void RtmpConnection::release_viewer() {
   }
 }
 
+void RtmpConnection::notify_done() {
+  if (!done_request_) return;
+  access_.notify(transport_.get_executor(), std::move(*done_request_));
+  done_request_.reset();
+}
+
 void RtmpConnection::close_now(std::string_view reason) {
   if (closed_) return;
   closed_ = true;
+  notify_done();
   watchdog_.cancel();
   flush_done_.cancel();
   transport_.close();

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "access/access_control.h"
 #include "core/session_counts.h"
 #include "live/hub.h"
 #include "live/viewer_sink.h"
@@ -43,12 +44,15 @@ class RtmpConnection final : public std::enable_shared_from_this<RtmpConnection>
  public:
   // `config` is the snapshot current when the connection was accepted; the
   // connection keeps it for its life (a reload affects new connections).
-  // `ticket`: the connection's slot in the ConnectionGate, held for its life.
-  // `tls`: RTMPS (RTMP inside TLS) with that context; null: plain RTMP.
-  // The TLS handshake runs first, under the RTMP handshake timeout.
+  // `access` decides connect, publish and play (src/access); it outlives
+  // every connection. `ticket`: the connection's slot in the
+  // ConnectionGate, held for its life. `tls`: RTMPS (RTMP inside TLS) with
+  // that context; null: plain RTMP. The TLS handshake runs first, under the
+  // RTMP handshake timeout.
   RtmpConnection(boost::asio::ip::tcp::socket socket, size_t worker, live::Hub& hub,
                  live::FormatId format, std::shared_ptr<const RtmpServerConfig> config,
-                 net::ConnectionTicket ticket = {}, net::TlsContextPtr tls = nullptr);
+                 access::AccessControl& access, net::ConnectionTicket ticket = {},
+                 net::TlsContextPtr tls = nullptr);
   ~RtmpConnection() override;
 
   void start();
@@ -61,10 +65,16 @@ class RtmpConnection final : public std::enable_shared_from_this<RtmpConnection>
 
  private:
   boost::asio::awaitable<void> run();
-  void handle_events();
+  // Publish and play wait for the access decision (the read loop waits
+  // with them: nothing from the peer is read meanwhile).
+  boost::asio::awaitable<void> handle_events();
   void handle(rtmp::ConnectRequest& request);
-  void handle(rtmp::PublishRequest& request);
-  void handle(rtmp::PlayRequest& request);
+  boost::asio::awaitable<void> handle_publish(rtmp::PublishRequest request);
+  boost::asio::awaitable<void> handle_play(rtmp::PlayRequest request);
+  access::AccessRequest access_request(access::AccessAction action, std::string stream,
+                                       std::string query) const;
+  void on_connect_decision(const access::AccessDecision& decision);
+  void notify_done();
   void handle(rtmp::MediaMessage& media);
   void handle(rtmp::Unpublish&);
   void handle(rtmp::StopPlay&);
@@ -87,6 +97,13 @@ class RtmpConnection final : public std::enable_shared_from_this<RtmpConnection>
   std::string peer_;
   std::string context_;  // "127.0.0.1:51234 live/abc", for logs
   std::string stream_key_;
+
+  access::AccessControl& access_;
+  const std::string session_id_;
+  std::string client_ip_;
+  std::string connect_query_;  // the tcUrl / connect app query
+  // The publish or play to report to on_done when it ends.
+  std::optional<access::AccessRequest> done_request_;
 
   std::unique_ptr<live::Publication> publication_;
   std::unique_ptr<live::Viewer> viewer_;

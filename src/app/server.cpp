@@ -268,23 +268,26 @@ Status Server::start() {
   if (config_.rtmp.enabled) {
     p.rtmp_config = rtmp_server_config(config_);
     live::FormatId rtmp_format = *p.hub->find_format("rtmp");
+    // Each connection takes the RTMP config and access control current when
+    // it is accepted (a reload swaps them); RTMPS ones also the certificate.
+    auto rtmp_handler = [this, rtmp_format](bool tls) {
+      return [this, rtmp_format, tls](boost::asio::ip::tcp::socket socket, size_t worker,
+                                      net::ConnectionTicket ticket) {
+        std::shared_ptr<const servers::RtmpServerConfig> config;
+        access::AccessControl* access;
+        {
+          std::lock_guard lock(parts_->rtmp_mutex);
+          config = parts_->rtmp_config;
+          access = parts_->access;
+        }
+        std::make_shared<servers::RtmpConnection>(
+            std::move(socket), worker, *parts_->hub, rtmp_format, std::move(config), *access,
+            std::move(ticket), tls ? parts_->tls->current() : nullptr)
+            ->start();
+      };
+    };
     p.rtmp_listener = std::make_unique<net::TcpListener>(
-        *p.pool, "rtmp",
-        [this, rtmp_format](boost::asio::ip::tcp::socket socket, size_t worker,
-                            net::ConnectionTicket ticket) {
-          std::shared_ptr<const servers::RtmpServerConfig> config;
-          access::AccessControl* access;
-          {
-            std::lock_guard lock(parts_->rtmp_mutex);
-            config = parts_->rtmp_config;
-            access = parts_->access;
-          }
-          std::make_shared<servers::RtmpConnection>(std::move(socket), worker, *parts_->hub,
-                                                    rtmp_format, std::move(config), *access,
-                                                    std::move(ticket))
-              ->start();
-        },
-        static_cast<int>(config_.server.send_buffer_bytes));
+        *p.pool, "rtmp", rtmp_handler(false), static_cast<int>(config_.server.send_buffer_bytes));
     p.rtmp_listener->set_gate(*p.gate);  // RTMP has no refusal message before connect
     auto endpoint = net::parse_endpoint(config_.rtmp.listen);
     if (!endpoint) return make_error("rtmp.listen: {}", endpoint.error().message);
@@ -293,22 +296,7 @@ Status Server::start() {
     p.rtmp_endpoint = *bound;
     if (!config_.tls.rtmps_listen.empty()) {
       p.rtmps_listener = std::make_unique<net::TcpListener>(
-          *p.pool, "rtmps",
-          [this, rtmp_format](boost::asio::ip::tcp::socket socket, size_t worker,
-                              net::ConnectionTicket ticket) {
-            std::shared_ptr<const servers::RtmpServerConfig> config;
-            access::AccessControl* access;
-            {
-              std::lock_guard lock(parts_->rtmp_mutex);
-              config = parts_->rtmp_config;
-              access = parts_->access;
-            }
-            std::make_shared<servers::RtmpConnection>(std::move(socket), worker, *parts_->hub,
-                                                      rtmp_format, std::move(config), *access,
-                                                      std::move(ticket), parts_->tls->current())
-                ->start();
-          },
-          static_cast<int>(config_.server.send_buffer_bytes));
+          *p.pool, "rtmps", rtmp_handler(true), static_cast<int>(config_.server.send_buffer_bytes));
       p.rtmps_listener->set_gate(*p.gate);
       auto tls_endpoint = net::parse_endpoint(config_.tls.rtmps_listen);
       if (!tls_endpoint) return make_error("tls.rtmps_listen: {}", tls_endpoint.error().message);

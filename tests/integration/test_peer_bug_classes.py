@@ -29,7 +29,9 @@ from helpers import HOST, ffmpeg_publish, run_bounded, wait_for
 from mp4_boxes import patch_u32, read_u32
 from rtmp_client import CSID_COMMAND, MSG_COMMAND_AMF0, MSG_SET_CHUNK_SIZE, amf0_encode_all, \
     chunk_message
-from test_hostile import CONFIG, Arena, assert_closed_with, handshaken
+# `arena` (test_hostile's) wraps each test in the healthy-viewer checks, on
+# this module's arena_module (with a VOD root).
+from test_hostile import CONFIG, Arena, arena, assert_closed_with, handshaken  # noqa: F401
 
 SECRET = b"TOP-SECRET-MARKER-7f3a"
 
@@ -94,13 +96,6 @@ def arena_module(module_cascade, module_procs, media, files):
     a = Arena(module_cascade, module_procs, media, config)
     yield a
     a.reader.stop()
-
-
-@pytest.fixture
-def arena(arena_module: Arena):
-    arena_module.mark()
-    yield arena_module
-    arena_module.assert_healthy()
 
 
 # --- nginx-rtmp: chunk size changed mid-message ------------------------------------

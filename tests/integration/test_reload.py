@@ -169,3 +169,32 @@ def test_sighup_without_a_config_file_changes_nothing(cascade) -> None:
     assert line == "reload rejected: no config file to reload (started without --config)"
     assert server.http("GET", "/healthz")[0] == 200
     server.assert_alive()
+
+
+def test_sighup_rotates_publish_keys_and_play_signing(cascade, procs, media) -> None:
+    """[access] reloads: new publishers and viewers are checked against the
+    new keys and secret; a publisher admitted under the old key keeps going."""
+    from test_access import rtmp_status
+
+    config = procs.workdir / "access.toml"
+    server = start_with_file(cascade, procs, config,
+                             '[access]\npublish_keys = { live = ["old-key"] }\n')
+    ffmpeg_publish(procs, media.av, server.rtmp_url("kept?key=old-key"))
+    server.wait_publishing("kept")
+    frames_before = server.stream("kept")["frames_in"]
+
+    config.write_text('[access]\npublish_keys = { live = ["new-key"] }\n'
+                      'play_secret = "a-secret-of-16-chars-or-more"\n')
+    assert reload(server, 1) == \
+        "config reloaded: changed access.publish_keys, access.play_secret"
+    assert rtmp_status(server, "publish", "other?key=old-key")["code"] == \
+        "NetStream.Publish.Rejected"
+    assert rtmp_status(server, "publish", "other?key=new-key")["code"] == \
+        "NetStream.Publish.Start"
+    # Play now needs a signature, on every protocol.
+    assert server.http("GET", server.flv_path("kept"))[0] == 403
+    assert rtmp_status(server, "play", "kept")["code"] == "NetStream.Play.Failed"
+    # The publisher admitted before the reload is still live.
+    wait_for(lambda: server.stream("kept")["frames_in"] > frames_before + 60, 10, 0.1,
+             "the earlier publisher to keep sending")
+    server.assert_alive()

@@ -35,6 +35,19 @@ Counters& counters() {
   return c;
 }
 
+// The head of a response with `served`'s validators (RFC 9110 8.8) and
+// cache policy: a blocking reload is never cached (RFC 8216bis 6.2.5.2).
+net::HttpResponseHeader served_header(const net::HttpConnection& connection,
+                                      const net::HttpRequest& request, const Served& served,
+                                      bool blocking, bool not_modified) {
+  auto header = connection.header(
+      request, not_modified ? http::status::not_modified : http::status::ok, served.content_type);
+  header.set(http::field::cache_control, blocking ? "no-store" : served.cache_control);
+  header.set(http::field::etag, served.etag);
+  header.set(http::field::last_modified, net::format_http_date(served.modified_unix_s));
+  return header;
+}
+
 }  // namespace
 
 net::HttpRoute make_hls_route(HlsRegistry& registry, access::AccessControl& access) {
@@ -150,11 +163,7 @@ net::HttpRoute make_hls_route(HlsRegistry& registry, access::AccessControl& acce
       SharedBytes body = SharedBytes::copy_of(access::append_query_to_playlist_uris(text, token));
       const auto none_match = request[http::field::if_none_match];
       const bool unchanged = !none_match.empty() && none_match == served.etag;
-      auto header = connection.header(
-          request, unchanged ? http::status::not_modified : http::status::ok, served.content_type);
-      header.set(http::field::cache_control, reply.blocking ? "no-store" : served.cache_control);
-      header.set(http::field::etag, served.etag);
-      header.set(http::field::last_modified, net::format_http_date(served.modified_unix_s));
+      auto header = served_header(connection, request, served, reply.blocking, unchanged);
       if (unchanged) body = SharedBytes();
       co_await connection.send(request, std::move(header), std::move(body));
       co_return net::HttpOutcome::kResponded;
@@ -173,11 +182,7 @@ net::HttpRoute make_hls_route(HlsRegistry& registry, access::AccessControl& acce
       co_return net::HttpOutcome::kResponded;
     }
     const bool not_modified = !if_none_match.empty() && if_none_match == served.etag;
-    auto header = connection.header(
-        request, not_modified ? http::status::not_modified : http::status::ok, served.content_type);
-    header.set(http::field::cache_control, reply.blocking ? "no-store" : served.cache_control);
-    header.set(http::field::etag, served.etag);
-    header.set(http::field::last_modified, net::format_http_date(served.modified_unix_s));
+    auto header = served_header(connection, request, served, reply.blocking, not_modified);
     // Arguments of co_await are plain locals: GCC 12 destroys some
     // temporaries in a co_await full-expression twice.
     if (served.body_file && !not_modified) {

@@ -166,10 +166,14 @@ std::unique_ptr<Viewer> Hub::subscribe(const std::string& key, FormatId format, 
   if (found != feeds.end() && !found->second->ended()) {
     feed = found->second;
   } else {
-    feed = std::make_shared<WorkerFeed>(*workers_[worker], config_, key,
-                                        [this, stream, format, worker, local_key](WorkerFeed& f) {
-                                          feed_empty(f, stream, format, worker, local_key);
-                                        });
+    // The stream holds its feeds (attach): the feed's callback holds the
+    // stream weakly, or the two would keep each other alive.
+    std::weak_ptr<Stream> weak_stream = stream;
+    feed = std::make_shared<WorkerFeed>(
+        *workers_[worker], config_, key,
+        [this, weak_stream, format, worker, local_key](WorkerFeed& f) {
+          feed_empty(f, weak_stream.lock(), format, worker, local_key);
+        });
     feeds[local_key] = feed;
     boost::asio::post(*workers_[stream->home_worker()],
                       [stream, format, feed, worker] { stream->attach(format, feed, worker); });
@@ -185,7 +189,7 @@ void Hub::feed_empty(WorkerFeed& feed, std::shared_ptr<Stream> stream, FormatId 
   auto& feeds = locals_[worker].feeds;
   auto it = feeds.find(local_key);
   if (it != feeds.end() && it->second.get() == &feed) feeds.erase(it);
-  if (feed.ended()) return;
+  if (feed.ended() || !stream) return;  // no stream: nothing holds the feed
   const WorkerFeed* raw = &feed;
   boost::asio::post(*workers_[stream->home_worker()],
                     [stream, format, raw] { stream->detach(format, raw); });

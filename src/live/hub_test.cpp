@@ -121,8 +121,21 @@ class HubTest : public ::testing::Test {
     p.push(make_frame(kind, id, key, config), ts);
   }
 
-  boost::asio::io_context w0_{1};
-  boost::asio::io_context w1_{1};
+  // Handlers still pending on one worker may hold a stream whose feeds own
+  // timers of the other worker: both loops are shut down (their pending
+  // handlers destroyed) before either is destroyed.
+  ~HubTest() override {
+    hub_.reset();
+    w0_.shut_down();
+    w1_.shut_down();
+  }
+
+  struct Worker : boost::asio::io_context {
+    using boost::asio::io_context::io_context;
+    void shut_down() { shutdown(); }
+  };
+  Worker w0_{1};
+  Worker w1_{1};
   std::map<std::string, int> calls_;
   std::unique_ptr<Hub> hub_;
 };

@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
+#include <chrono>
+#include <future>
+#include <memory>
 
 #include "core/log.h"
 #include "core/time.h"
@@ -129,11 +132,25 @@ void TcpListener::start() {
 }
 
 void TcpListener::close() {
-  boost::asio::post(acceptor_.get_executor(), [this] {
+  auto close_now = [this] {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
     backoff_.cancel();
+  };
+  boost::asio::io_context& worker0 = pool_.context(0);
+  if (worker0.get_executor().running_in_this_thread()) {
+    close_now();
+    return;
+  }
+  auto closed = std::make_shared<std::promise<void>>();
+  std::future<void> done = closed->get_future();
+  boost::asio::post(worker0, [close_now, closed] {
+    close_now();
+    closed->set_value();
   });
+  if (done.wait_for(std::chrono::seconds(2)) != std::future_status::ready) {
+    log::get("net").warn("{} listener: worker 0 did not close the socket within 2 s", name_);
+  }
 }
 
 void TcpListener::accept_next() {

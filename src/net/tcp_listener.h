@@ -48,6 +48,10 @@ class TcpListener {
   // (best effort, never waiting), e.g. an HTTP 503. Call before start().
   void set_gate(ConnectionGate& gate, std::string refusal = {});
   void start();
+  // Closes the listening socket on worker 0 and returns once it is closed
+  // (new connections are refused from then on: a caller may say so), or
+  // after 2 s if worker 0 does not run (a warning is logged). Called on
+  // worker 0 itself, it closes at once.
   void close();
 
  private:

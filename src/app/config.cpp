@@ -380,6 +380,7 @@ const std::vector<Field>& fields() {
       number("server.workers", &C::server, &C::Server::workers, 0, 256),
       text("server.log_level", &C::server, &C::Server::log_level, check_log_level),
       number("server.send_buffer_bytes", &C::server, &C::Server::send_buffer_bytes, 0, 64 << 20),
+      number("server.io_threads", &C::server, &C::Server::io_threads, 0, 64),
 
       boolean("rtmp.enabled", &C::rtmp, &C::Rtmp::enabled),
       text("rtmp.listen", &C::rtmp, &C::Rtmp::listen, check_endpoint),

@@ -21,6 +21,9 @@ struct Config {
     // (SO_SNDBUF; 0 = the kernel's autotuning). Bounds memory with many slow
     // viewers. Other HTTP responses (files, HLS) keep the autotuning.
     uint32_t send_buffer_bytes = 262'144;
+    // Threads for blocking work (net/io_pool.h): reading and parsing VOD
+    // files' indexes, reading HLS-from-MP4 segments. 0: done on the workers.
+    uint32_t io_threads = 2;
     bool operator==(const Server&) const = default;
   } server;
 

@@ -18,8 +18,9 @@ namespace {
 //   subscriber factory are built once at start;
 // - the connection gate's limits hold for the tickets it has issued;
 // - TLS listeners and their files (a reload re-reads the same files).
-constexpr std::array<std::string_view, 17> kRestartOnly = {"server.workers",
+constexpr std::array<std::string_view, 18> kRestartOnly = {"server.workers",
                                                            "server.send_buffer_bytes",
+                                                           "server.io_threads",
                                                            "rtmp.enabled",
                                                            "rtmp.listen",
                                                            "rtmp.chunk_size",
@@ -79,6 +80,7 @@ ConfigDiff diff_config(const Config& running, const Config& next) {
 Config keep_restart_settings(const Config& running, Config next) {
   next.server.workers = running.server.workers;
   next.server.send_buffer_bytes = running.server.send_buffer_bytes;
+  next.server.io_threads = running.server.io_threads;
   next.rtmp.enabled = running.rtmp.enabled;
   next.rtmp.listen = running.rtmp.listen;
   next.rtmp.chunk_size = running.rtmp.chunk_size;

@@ -21,6 +21,7 @@
 #include "net/connection_gate.h"
 #include "net/endpoint.h"
 #include "net/http_server.h"
+#include "net/io_pool.h"
 #include "net/tcp_listener.h"
 #include "net/tls_context.h"
 #include "net/worker_pool.h"
@@ -52,6 +53,9 @@ struct Server::Parts {
   std::vector<std::unique_ptr<access::AccessControl>> access_controls;
   // Parsed-index caches, shared by every VOD root across reloads (one budget).
   std::shared_ptr<vod::VodCaches> vod_caches;
+  // Blocking work of the VOD routes (index reads and parses, segment reads):
+  // [server] io_threads threads, shared by every root across reloads.
+  std::shared_ptr<net::IoPool> io;
   std::unique_ptr<net::HttpServer> http;
   std::unique_ptr<net::HttpServer> admin_http;  // [admin] listen set
   std::unique_ptr<net::TcpListener> rtmp_listener;
@@ -125,14 +129,15 @@ Result<std::vector<net::HttpRoute>> Server::http_routes(const Config& config,
   // parsed-index caches are shared (one budget).
   if (!config.vod.root.empty()) {
     auto route =
-        vod::make_vod_route(vod_settings(config.vod, "/vod/", config.vod.root), p.vod_caches);
+        vod::make_vod_route(vod_settings(config.vod, "/vod/", config.vod.root), p.vod_caches, p.io);
     if (!route) return make_error("vod.root: {}", route.error().message);
     routes.push_back(std::move(route.value()));
   }
   for (size_t i = 0; i < config.vod.roots.size(); ++i) {
     const Config::VodRoot& root = config.vod.roots[i];
     auto route =
-        vod::make_vod_route(vod_settings(root.settings, root.prefix, root.path), p.vod_caches);
+        vod::make_vod_route(vod_settings(root.settings, root.prefix, root.path), p.vod_caches,
+                            p.io);
     if (!route) {
       return make_error("vod.roots[{}] ({}): {}", i, root.prefix, route.error().message);
     }
@@ -227,6 +232,7 @@ Status Server::start() {
 
   if (config_.http.enabled) {
     p.vod_caches = std::make_shared<vod::VodCaches>(vod::VodSettings{}.index_cache_bytes);
+    p.io = std::make_shared<net::IoPool>(config_.server.io_threads);
     auto routes = http_routes(config_, *p.access);
     if (!routes) return routes.error();
     p.http = std::make_unique<net::HttpServer>(std::move(routes.value()), http_limits(config_));
@@ -536,6 +542,7 @@ void Server::stop() {
   if (parts_->admin_listener) parts_->admin_listener->close();
   parts_->pool->stop(true);
   parts_->pool->join();
+  if (parts_->io) parts_->io->stop();  // after the workers: nothing awaits its jobs now
   // The process is exiting: sessions still open are not torn down one by one
   // (their objects span workers whose event loops have stopped), so the
   // parts are deliberately left to the operating system.

@@ -94,6 +94,15 @@ class FileIndexCache {
     return std::shared_ptr<const Index>(std::move(shared));
   }
 
+  // Whether `id` has a kept entry (an index or an unexpired failure), without
+  // counting a hit or touching the LRU order: get() will not build it.
+  bool contains(const FileIdentity& id) const {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(id);
+    return it != entries_.end() &&
+           (it->second.index || std::chrono::steady_clock::now() < it->second.failure_expires);
+  }
+
   // Bytes held by the kept indexes and failures.
   size_t bytes() const {
     std::lock_guard lock(mutex_);

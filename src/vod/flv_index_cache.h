@@ -20,6 +20,8 @@ class FlvIndexCache {
   // on the calling thread (pread). Errors: not an FLV, or a broken one.
   Result<std::shared_ptr<const flv::FlvKeyframeIndex>> get(int fd, const FileIdentity& id);
 
+  // Whether get() would answer from the cache (see FileIndexCache::contains).
+  bool contains(const FileIdentity& id) const { return cache_.contains(id); }
   const flv::FlvIndexLimits& limits() const { return limits_; }
   size_t bytes() const { return cache_.bytes(); }
 

@@ -23,6 +23,8 @@ class Mp4IndexCache {
   // hostile/broken one.
   Result<std::shared_ptr<const media::Mp4Index>> get(int fd, const FileIdentity& id);
 
+  // Whether get() would answer from the cache (see FileIndexCache::contains).
+  bool contains(const FileIdentity& id) const { return cache_.contains(id); }
   size_t bytes() const { return cache_.bytes(); }
 
  private:

@@ -14,6 +14,7 @@
 #include "net/http_date.h"
 #include "vod/directory_listing.h"
 #include "vod/http_range.h"
+#include "vod/index_warmup.h"
 #include "vod/mime_type.h"
 #include "vod/mp4_index_cache.h"
 #include "vod/vod_byte_ranges.h"
@@ -47,10 +48,27 @@ struct Fd {
   int fd;
 };
 
+
+// What the responder of this request will read of the file's indexes.
+IndexNeeds index_needs(const VodSettings& settings, std::string_view relative_path,
+                       std::string_view query, bool hls) {
+  IndexNeeds needs;
+  const bool paced = settings.throttle || !query.empty();  // ?rate= may pace too
+  if (is_mp4_family(relative_path)) {
+    needs.mp4_index = hls || !query.empty() || paced;
+    needs.hls_plan = hls;
+    needs.hls_segment_target_ms = settings.hls_segment_target_ms;
+  } else if (mime_type_for(relative_path) == "video/x-flv") {
+    needs.flv_index = !query.empty() || paced;
+  }
+  return needs;
+}
+
 }  // namespace
 
 Result<net::HttpRoute> make_vod_route(const VodSettings& settings,
-                                      std::shared_ptr<VodCaches> caches) {
+                                      std::shared_ptr<VodCaches> caches,
+                                      std::shared_ptr<net::IoPool> io) {
   const int root = ::open(settings.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0) {
     return make_error("cannot open '{}': {}", settings.root, std::strerror(errno));
@@ -59,7 +77,7 @@ Result<net::HttpRoute> make_vod_route(const VodSettings& settings,
   // Views of the shared caches (one budget for every root).
   auto index_cache = std::shared_ptr<Mp4IndexCache>(caches, &caches->mp4_indexes);
   auto flv_index_cache = std::shared_ptr<FlvIndexCache>(caches, &caches->flv_indexes);
-  return net::HttpRoute([root_fd, settings, caches, index_cache, flv_index_cache](
+  return net::HttpRoute([root_fd, settings, caches, io, index_cache, flv_index_cache](
                             net::HttpConnection& connection,
                             net::HttpRequest& request) -> awaitable<net::HttpOutcome> {
     static Counter& served = Metrics::global().counter("cascade_vod_requests_total");
@@ -124,6 +142,8 @@ Result<net::HttpRoute> make_vod_route(const VodSettings& settings,
         fmt::format("\"{:x}-{:x}-{:x}\"", file.inode, file.size, file.mtime_ns);
     const std::string last_modified = net::format_http_date(file.mtime_s);
     if (hls) {
+      const IndexNeeds needs = index_needs(settings, relative.value(), query, true);
+      co_await warm_indexes(*io, *caches, file, needs);
       VodFileRequest hls_request{connection,       request, settings, path,          query,
                                  relative.value(), file,    etag,     last_modified, {}};
       co_return co_await answer_vod_hls(hls_request, hls->target, *caches);
@@ -148,6 +168,8 @@ Result<net::HttpRoute> make_vod_route(const VodSettings& settings,
       co_return net::HttpOutcome::kResponded;
     }
 
+    const IndexNeeds needs = index_needs(settings, relative.value(), query, false);
+    co_await warm_indexes(*io, *caches, file, needs);
     VodFileRequest file_request{connection,    request,          settings, path,
                                 query,         relative.value(), file,     etag,
                                 last_modified, std::move(header)};

@@ -13,14 +13,19 @@
 
 #include "core/result.h"
 #include "net/http_server.h"
+#include "net/io_pool.h"
 #include "vod/vod_caches.h"
 #include "vod/vod_settings.h"
 
 namespace cascade::vod {
 
-// The route owns the root's directory descriptor; `caches` are shared by
-// every root's route. Errors: the root cannot be opened as a directory.
+// The route owns the root's directory descriptor; `caches` and `io` are
+// shared by every root's route. A file's index (MP4 moov, FLV keyframes) is
+// read and parsed on `io` (index_warmup.h), as are HLS segments' samples, so
+// a cold file never stalls the worker's other connections; sendfile still
+// runs on the worker. Errors: the root cannot be opened as a directory.
 Result<net::HttpRoute> make_vod_route(const VodSettings& settings,
-                                      std::shared_ptr<VodCaches> caches);
+                                      std::shared_ptr<VodCaches> caches,
+                                      std::shared_ptr<net::IoPool> io);
 
 }  // namespace cascade::vod

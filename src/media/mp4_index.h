@@ -9,7 +9,8 @@
 // checked before anything is allocated.
 //
 // No I/O: the file is reached through Mp4Source, which the caller implements
-// (a pread on the vod I/O pool, or a buffer in tests and the fuzzer).
+// (a pread on the I/O pool, vod/fd_source.h, or a buffer in tests and the
+// fuzzer).
 //
 // Thread-safety: the functions are reentrant; an Mp4Index is immutable after
 // parsing and may be shared between threads (the vod index cache does so).

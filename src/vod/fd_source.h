@@ -1,7 +1,7 @@
 // FdSource: the media parsers' read-at interface (media::Mp4Source, which
 // the MP4 and FLV indexes share) over an open file descriptor, by pread(2).
-// Blocking: runs on the calling thread (see README "VOD": an I/O pool is
-// future work).
+// Blocking: runs on the calling thread, which the VOD route makes an I/O
+// pool thread (net/io_pool.h, vod/index_warmup.h).
 #pragma once
 
 #include <cstdint>

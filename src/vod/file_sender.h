@@ -19,7 +19,9 @@
 namespace cascade::vod {
 
 // Runs on the connection's worker. Reading a cold file can block that worker in
-// sendfile (page-cache misses); see README "VOD" (an I/O pool is future work).
+// sendfile (page-cache misses): unlike index reads and HLS segments, which go
+// to the I/O pool (net/io_pool.h), sendfile stays on the worker, as nginx's
+// does without `aio threads`.
 // `pacer`: null sends as fast as the peer reads; else the bucket is drawn
 // from (and may be shared by the several ranges of one response) and must
 // outlive the call.

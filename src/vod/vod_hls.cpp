@@ -61,7 +61,7 @@ std::string vod_hls_version(const OpenedFile& file, MediaTimeMs segment_target_m
 }
 
 awaitable<net::HttpOutcome> answer_vod_hls(VodFileRequest& r, const VodHlsTarget& target,
-                                           VodCaches& caches) {
+                                           VodCaches& caches, net::IoPool& io) {
   static Counter& segments_served = Metrics::global().counter("cascade_vod_hls_segments_total");
   static Counter& refused = Metrics::global().counter("cascade_vod_hls_refused_total");
   const MediaTimeMs segment_target_ms = r.settings.hls_segment_target_ms;
@@ -162,33 +162,39 @@ awaitable<net::HttpOutcome> answer_vod_hls(VodFileRequest& r, const VodHlsTarget
       break;
     case VodHlsResource::kFmp4Segment:
     case VodHlsResource::kTsSegment: {
+      // Read (the disk) and muxed on the I/O pool; the worker goes on.
       const size_t n = target.segment;
-      FdSource source(r.file.fd, r.file.size);
-      auto samples = media::read_mp4_segment(*index.value(), plan->plan, n, source, limits);
-      if (!samples) {
-        logger().warn("[{}] {}: segment {}: {}", r.connection.peer(), r.url_path, n,
-                      samples.error().message);
-        const std::string message = "cannot read the segment: " + samples.error().message + "\n";
-        co_await r.connection.send_text(r.request, http::status::internal_server_error, message);
-        co_return net::HttpOutcome::kResponded;
-      }
-      if (target.resource == VodHlsResource::kTsSegment) {
+      const std::string peer = r.connection.peer();
+      auto produce = [&]() -> Result<SharedBytes> {
+        FdSource source(r.file.fd, r.file.size);
+        auto samples = media::read_mp4_segment(*index.value(), plan->plan, n, source, limits);
+        if (!samples) return samples.error();
+        if (target.resource == VodHlsResource::kFmp4Segment) {
+          media::Fmp4FragmentInput input;
+          input.sequence_number = static_cast<uint32_t>(n + 1);
+          input.video = samples->video;
+          input.video_end_dts = samples->video_end_dts;
+          input.audio = samples->audio;
+          return media::write_fmp4_fragment(plan->tracks, input);
+        }
         size_t dropped = 0;
-        body = mux_ts(plan->tracks, *samples, plan->sizes[n].ts, dropped);
+        SharedBytes ts = mux_ts(plan->tracks, *samples, plan->sizes[n].ts, dropped);
         if (dropped > 0) {
           logger().info(
               "[{}] {}: segment {}: {} samples could not be muxed (bad NAL framing or "
               "oversized audio frames) and were left out",
-              r.connection.peer(), r.url_path, n, dropped);
+              peer, r.url_path, n, dropped);
         }
-      } else {
-        media::Fmp4FragmentInput input;
-        input.sequence_number = static_cast<uint32_t>(n + 1);
-        input.video = samples->video;
-        input.video_end_dts = samples->video_end_dts;
-        input.audio = samples->audio;
-        body = media::write_fmp4_fragment(plan->tracks, input);
+        return ts;
+      };
+      Result<SharedBytes> produced = co_await io.run(produce);
+      if (!produced) {
+        logger().warn("[{}] {}: segment {}: {}", peer, r.url_path, n, produced.error().message);
+        const std::string message = "cannot read the segment: " + produced.error().message + "\n";
+        co_await r.connection.send_text(r.request, http::status::internal_server_error, message);
+        co_return net::HttpOutcome::kResponded;
       }
+      body = std::move(produced.value());
       segments_served.inc();
       break;
     }

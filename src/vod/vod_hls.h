@@ -41,6 +41,7 @@
 
 #include "core/time.h"
 #include "net/http_server.h"
+#include "net/io_pool.h"
 #include "vod/vod_caches.h"
 #include "vod/vod_file_request.h"
 #include "vod/vod_hls_path.h"
@@ -54,8 +55,9 @@ std::string vod_hls_version(const OpenedFile& file, MediaTimeMs segment_target_m
 // and plan caches. The route has resolved and opened the file; r.header is
 // not used (each answer builds its own) and the body is not paced (a
 // segment is small and players fetch them ahead anyway).
+// A segment's samples are read (pread) and muxed on `io`.
 boost::asio::awaitable<net::HttpOutcome> answer_vod_hls(VodFileRequest& r,
                                                         const VodHlsTarget& target,
-                                                        VodCaches& caches);
+                                                        VodCaches& caches, net::IoPool& io);
 
 }  // namespace cascade::vod

@@ -146,7 +146,7 @@ Result<net::HttpRoute> make_vod_route(const VodSettings& settings,
       co_await warm_indexes(*io, *caches, file, needs);
       VodFileRequest hls_request{connection,       request, settings, path,          query,
                                  relative.value(), file,    etag,     last_modified, {}};
-      co_return co_await answer_vod_hls(hls_request, hls->target, *caches);
+      co_return co_await answer_vod_hls(hls_request, hls->target, *caches, *io);
     }
     const auto if_none = request[http::field::if_none_match];
     bool not_modified = !if_none.empty() && if_none_match(if_none, etag);

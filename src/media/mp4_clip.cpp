@@ -49,7 +49,7 @@ struct Timeline {
 };
 
 double pts(const Mp4Track& track, size_t i) {
-  return static_cast<double>(track.sample_dts[i] + track.cts_offset(i));
+  return static_cast<double>(track.dts(i) + track.cts_offset(i));
 }
 
 // The last position in [0, count) whose key is <= limit (keys non-decreasing),
@@ -96,7 +96,7 @@ double shown_at(const Mp4Track& track, size_t key, double media) {
   double shown = pts(track, key);
   const double limit = media + kTickEpsilon;
   for (size_t i = key + 1; i < track.sample_count(); ++i) {
-    if (static_cast<double>(track.sample_dts[i] + track.min_cts_offset) > limit) break;
+    if (static_cast<double>(track.dts(i) + track.min_cts_offset) > limit) break;
     const double p = pts(track, i);
     if (p <= limit) shown = std::max(shown, p);
   }
@@ -107,14 +107,9 @@ double shown_at(const Mp4Track& track, size_t key, double media) {
 // `end`, at least `first`: samples presented before `end` and whatever
 // precedes them in decoding order (a reordered anchor frame).
 size_t end_sample(const Mp4Track& track, size_t first, double end) {
-  const auto& dts = track.sample_dts;
-  const auto from = dts.begin() + static_cast<ptrdiff_t>(first);
-  auto below = [](int64_t d, double limit) { return static_cast<double>(d) < limit; };
   // Before lo every sample is presented before `end`; from hi on none is.
-  const size_t lo = static_cast<size_t>(
-      std::lower_bound(from, dts.end(), end - track.max_cts_offset, below) - dts.begin());
-  const size_t hi = static_cast<size_t>(
-      std::lower_bound(from, dts.end(), end - track.min_cts_offset, below) - dts.begin());
+  const size_t lo = track.first_decoded_at_or_after(first, end - track.max_cts_offset);
+  const size_t hi = track.first_decoded_at_or_after(first, end - track.min_cts_offset);
   size_t b = std::max(first, lo);
   for (size_t i = b; i < hi; ++i) {
     if (pts(track, i) < end) b = i + 1;
@@ -141,6 +136,7 @@ struct TrackCut {
   int64_t media_time = 0;         // new media timeline
   uint64_t segment_duration = 0;  // movie timescale
   uint64_t media_duration = 0;    // track timescale (mdhd)
+  uint64_t first_offset = 0;      // of sample `first` in the original file
   uint64_t span_begin = 0;        // bytes of the original file holding the samples
   uint64_t span_end = 0;
   uint64_t offset_base = 0;  // new chunk offset = old - range_begin + head size + offset_base
@@ -163,7 +159,7 @@ bool cut_track(const Mp4Index& index, TrackCut& cut, double start_s, double end_
   const Mp4Track& t = *cut.track;
   const Timeline timeline(index, t);
   const double movie_per_tick = double(index.movie_timescale) / t.timescale;
-  const int64_t first_dts = t.sample_dts[cut.first];
+  const int64_t first_dts = t.dts(cut.first);
 
   // Edit list: the new media timeline starts at first_dts.
   int64_t end_media = t.presentation_end;
@@ -183,28 +179,42 @@ bool cut_track(const Mp4Index& index, TrackCut& cut, double start_s, double end_
   cut.segment_duration =
       static_cast<uint64_t>(std::max<int64_t>(1, to_ticks(double(shown) * movie_per_tick)));
   const int64_t last_dts =
-      cut.end < t.sample_count() ? t.sample_dts[cut.end] : static_cast<int64_t>(t.media_duration);
+      cut.end < t.sample_count() ? t.dts(cut.end) : static_cast<int64_t>(t.media_duration);
   cut.media_duration = static_cast<uint64_t>(last_dts - first_dts);
 
   // Chunks holding [first, end), and the bytes they span.
   cut.first_chunk = t.chunk_of_sample(cut.first);
   cut.last_chunk = t.chunk_of_sample(cut.end - 1);
+  cut.first_offset = t.offset(cut.first);
   if (t.chunks_in_file_order) {
-    cut.span_begin = t.sample_offsets[cut.first];
-    cut.span_end = t.sample_offsets[cut.end - 1] + t.sample_sizes[cut.end - 1];
+    cut.span_begin = cut.first_offset;
+    cut.span_end = t.offset(cut.end - 1) + t.sample_sizes[cut.end - 1];
     return true;
   }
+  // Chunks out of file order: each kept chunk's bytes, [its first kept
+  // sample, the end of its last), in one pass over the kept samples.
   cut.span_begin = std::numeric_limits<uint64_t>::max();
   cut.span_end = 0;
-  size_t run = t.chunk_run_of_chunk(cut.first_chunk);
-  for (size_t c = cut.first_chunk; c <= cut.last_chunk; ++c) {
-    if (run + 1 < t.chunk_runs.size() && t.chunk_runs[run + 1].first_chunk <= c) ++run;
-    const Mp4ChunkRun& r = t.chunk_runs[run];
-    const size_t chunk_first = r.first_sample + (c - r.first_chunk) * r.samples_per_chunk;
-    const size_t s0 = std::max(chunk_first, cut.first);
-    const size_t s1 = std::min(chunk_first + r.samples_per_chunk, cut.end);
-    cut.span_begin = std::min(cut.span_begin, t.sample_offsets[s0]);
-    cut.span_end = std::max(cut.span_end, t.sample_offsets[s1 - 1] + t.sample_sizes[s1 - 1]);
+  Mp4OffsetCursor cursor(t, cut.first);
+  uint64_t chunk_begin = cursor.offset();
+  size_t chunk = cut.first_chunk;
+  size_t run = t.chunk_run_of_chunk(chunk);
+  size_t chunk_end_sample = t.first_sample_of_chunk(run, chunk) + t.chunk_runs[run].samples_per_chunk;
+  for (;;) {
+    const size_t s = cursor.sample();
+    const bool last_of_chunk = s + 1 == chunk_end_sample || s + 1 == cut.end;
+    if (last_of_chunk) {
+      cut.span_begin = std::min(cut.span_begin, chunk_begin);
+      cut.span_end = std::max(cut.span_end, cursor.offset() + t.sample_sizes[s]);
+    }
+    if (s + 1 == cut.end) break;
+    cursor.next();
+    if (last_of_chunk) {
+      ++chunk;
+      if (run + 1 < t.chunk_runs.size() && t.chunk_runs[run + 1].first_chunk <= chunk) ++run;
+      chunk_end_sample += t.chunk_runs[run].samples_per_chunk;
+      chunk_begin = cursor.offset();
+    }
   }
   return true;
 }
@@ -478,7 +488,7 @@ void write_chunk_offsets(uint8_t* p, const TrackCut& cut, uint64_t shift, bool c
   const Mp4Track& t = *cut.track;
   const uint64_t* offsets = t.chunk_offsets.data() + cut.first_chunk;
   const size_t count = cut.last_chunk - cut.first_chunk + 1;
-  const uint64_t first = t.sample_offsets[cut.first] + shift;
+  const uint64_t first = cut.first_offset + shift;
   if (co64) {
     store_u32be(p, static_cast<uint32_t>(first >> 32));
     store_u32be(p + 4, static_cast<uint32_t>(first));
@@ -497,7 +507,7 @@ void write_chunk_offsets(uint8_t* p, const TrackCut& cut, uint64_t shift, bool c
 // The largest original chunk offset among the kept chunks.
 uint64_t max_chunk_offset(const TrackCut& cut) {
   const Mp4Track& t = *cut.track;
-  uint64_t max = t.sample_offsets[cut.first];
+  uint64_t max = cut.first_offset;
   if (t.chunks_in_file_order) {
     return cut.last_chunk > cut.first_chunk ? t.chunk_offsets[cut.last_chunk] : max;
   }

@@ -78,10 +78,8 @@ Mp4Track make_track(uint32_t id, Mp4TrackKind kind, uint32_t timescale,
   store_u32be(t.stsd.data() + 12, 1);
   t.description_count = 1;
   const size_t n = sizes.size();
-  t.sample_offsets = std::move(offsets);
   t.sample_sizes = std::move(sizes);
-  for (size_t i = 0; i < n; ++i) t.sample_dts.push_back(int64_t(i) * delta);
-  t.stts = {{0, uint32_t(n), delta}};
+  t.stts = {{0, uint32_t(n), delta, 0}};
   t.media_duration = uint64_t(n) * delta;
   t.all_sync = sync.empty();
   t.sync_samples = std::move(sync);
@@ -93,14 +91,14 @@ Mp4Track make_track(uint32_t id, Mp4TrackKind kind, uint32_t timescale,
   }
   // One chunk per run of contiguous samples, one stsc run per chunk.
   for (size_t i = 0; i < n; ++i) {
-    if (i > 0 && t.sample_offsets[i] == t.sample_offsets[i - 1] + t.sample_sizes[i - 1]) {
+    if (i > 0 && offsets[i] == offsets[i - 1] + t.sample_sizes[i - 1]) {
       ++t.chunk_runs.back().samples_per_chunk;
     } else {
       t.chunk_runs.push_back({uint32_t(t.chunk_offsets.size()), uint32_t(i), 1, 1});
-      t.chunk_offsets.push_back(t.sample_offsets[i]);
+      t.chunk_offsets.push_back(offsets[i]);
     }
     t.presentation_end =
-        std::max(t.presentation_end, t.sample_dts[i] + t.cts_offset(i) + int64_t{delta});
+        std::max(t.presentation_end, int64_t(i) * delta + t.cts_offset(i) + int64_t{delta});
   }
   return t;
 }
@@ -165,8 +163,8 @@ TEST(Mp4Clip, Co64AndLargeMdatPastFourGiB) {
   ASSERT_EQ(again->tracks.size(), 2u);
   const uint64_t media_start = clip->head.size();
   for (size_t i = 0; i < 10; ++i) {
-    EXPECT_EQ(again->tracks[0].sample_offsets[i], media_start + i * kGiB);
-    EXPECT_EQ(again->tracks[1].sample_offsets[i], media_start + 10 * kGiB + i * 1000);
+    EXPECT_EQ(again->tracks[0].offset(i), media_start + i * kGiB);
+    EXPECT_EQ(again->tracks[1].offset(i), media_start + 10 * kGiB + i * 1000);
   }
   // Starting at 7.2 s: keyframe 6; three video samples (3 GiB) and the audio
   // from 6 s (minus one pre-roll sample): offsets still pass 4 GiB.
@@ -182,7 +180,7 @@ TEST(Mp4Clip, Co64AndLargeMdatPastFourGiB) {
   // Video ends at 4096 + 10 GiB, the audio kept starts 5000 bytes later:
   // two ranges, the audio right after the video in the clip.
   ASSERT_EQ(clip->ranges.size(), 2u);
-  EXPECT_EQ(again->tracks[1].sample_offsets[0], clip->head.size() + 4 * kGiB);
+  EXPECT_EQ(again->tracks[1].offset(0), clip->head.size() + 4 * kGiB);
   EXPECT_EQ(again->tracks[1].edits.size(), 1u);
   EXPECT_EQ(again->tracks[1].media_start, 1000);  // the pre-roll sample is hidden
   EXPECT_TRUE(find_box(clip_moov(*clip), "co64"));
@@ -203,7 +201,7 @@ TEST(Mp4Clip, Co64AndLargeMdatPastFourGiB) {
   EXPECT_EQ(clip->ranges[1].length, 2000u);
   again = reparse(*clip);
   ASSERT_TRUE(again.ok()) << again.error().message;
-  EXPECT_EQ(again->tracks[1].sample_offsets[0], clip->head.size() + kGiB);
+  EXPECT_EQ(again->tracks[1].offset(0), clip->head.size() + kGiB);
 }
 
 // With B-frames: decoding order I P B B, presentation I B B P. The clip keeps
@@ -316,7 +314,7 @@ TEST(Mp4Clip, EmptySamplesGiveNoRange) {
   auto again = reparse(*clip);
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_EQ(again->tracks[0].sample_count(), 3u);
-  EXPECT_EQ(again->tracks[0].sample_offsets[0], clip->head.size());
+  EXPECT_EQ(again->tracks[0].offset(0), clip->head.size());
 }
 
 TEST(Mp4Clip, BadRequestsAreErrors) {

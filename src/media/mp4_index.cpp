@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -218,6 +219,8 @@ Status parse_stts(const Box& stts, Mp4Track& track) {
   if (Status s = check_table("stts", entries, 8, r); !s.ok()) return s;
   const size_t n = track.sample_count();
   uint64_t total = 0;
+  // No overflow: at most 2^31 samples of at most 2^32 ticks each.
+  int64_t dts = 0;
   for (uint32_t i = 0; i < entries; ++i) {
     const uint32_t count = r.u32be();
     const uint32_t delta = r.u32be();
@@ -225,19 +228,11 @@ Status parse_stts(const Box& stts, Mp4Track& track) {
     if (count > n - total) {
       return make_error("stts describes more than the {} samples of stsz", n);
     }
-    track.stts.push_back({static_cast<uint32_t>(total), count, delta});
+    track.stts.push_back({static_cast<uint32_t>(total), count, delta, dts});
     total += count;
+    dts += int64_t{count} * delta;
   }
   if (total != n) return make_error("stts describes {} samples, stsz {}", total, n);
-  track.sample_dts.resize(n);
-  // No overflow: at most 2^31 samples of at most 2^32 ticks each.
-  int64_t dts = 0;
-  for (const Mp4SttsRun& run : track.stts) {
-    for (uint32_t i = 0; i < run.count; ++i) {
-      track.sample_dts[run.first_sample + i] = dts;
-      dts += run.delta;
-    }
-  }
   track.media_duration = static_cast<uint64_t>(dts);
   return ok_status();
 }
@@ -317,7 +312,6 @@ Status parse_chunks(const SampleTableBoxes& t, Mp4Track& track, uint64_t file_si
   if (chunk_count > 0 && entries == 0) return make_error("stsc is empty but there are chunks");
 
   track.chunk_offsets.reserve(chunk_count);
-  track.sample_offsets.resize(n);
   track.chunks_in_file_order = true;
   uint64_t previous_end = 0;
   uint64_t sample = 0;
@@ -358,7 +352,6 @@ Status parse_chunks(const SampleTableBoxes& t, Mp4Track& track, uint64_t file_si
           return make_error("sample {} at offset {} size {} ends past the file ({} bytes)",
                             sample + i + 1, end, size, file_size);
         }
-        track.sample_offsets[sample + i] = end;
         end += size;
       }
       track.chunk_offsets.push_back(offset);
@@ -495,14 +488,23 @@ Status parse_stbl(std::span<const uint8_t> stbl, Mp4Track& track, uint64_t file_
   if (t.sdtp) {
     if (Status s = parse_sdtp(*t.sdtp, track); !s.ok()) return s;
   }
-  // Summaries.
-  int64_t presentation_end = 0;
-  for (size_t i = 0; i < track.sample_count(); ++i) {
-    const int32_t cts = track.cts_offset(i);
-    track.min_cts_offset = i == 0 ? cts : std::min(track.min_cts_offset, cts);
-    track.max_cts_offset = i == 0 ? cts : std::max(track.max_cts_offset, cts);
-    presentation_end =
-        std::max(presentation_end, track.sample_dts[i] + cts + track.sample_duration(i));
+  // Summaries. Without ctts a sample ends where the next one is decoded,
+  // so the last one ends the presentation; with it, every sample counts.
+  int64_t presentation_end = static_cast<int64_t>(track.media_duration);
+  if (!track.sample_cts_offsets.empty()) {
+    presentation_end = 0;
+    track.min_cts_offset = track.sample_cts_offsets[0];
+    track.max_cts_offset = track.sample_cts_offsets[0];
+    for (const Mp4SttsRun& run : track.stts) {
+      int64_t dts = run.first_dts;
+      for (size_t i = run.first_sample; i < size_t{run.first_sample} + run.count; ++i) {
+        const int32_t cts = track.sample_cts_offsets[i];
+        track.min_cts_offset = std::min(track.min_cts_offset, cts);
+        track.max_cts_offset = std::max(track.max_cts_offset, cts);
+        presentation_end = std::max(presentation_end, dts + cts + run.delta);
+        dts += run.delta;
+      }
+    }
   }
   track.presentation_end = presentation_end;
   track.ctts_signed = track.min_cts_offset < 0;
@@ -597,7 +599,83 @@ Result<size_t> Mp4MemorySource::read_at(uint64_t offset, std::span<uint8_t> out)
 }
 
 Mp4Sample Mp4Track::sample(size_t i) const {
-  return {sample_offsets[i], sample_sizes[i], sample_dts[i], cts_offset(i), is_sync(i)};
+  return {offset(i), sample_sizes[i], dts(i), cts_offset(i), is_sync(i)};
+}
+
+namespace {
+
+// The stts run holding sample i (i < sample count).
+const Mp4SttsRun& stts_run_of(const std::vector<Mp4SttsRun>& runs, size_t i) {
+  const auto it = std::upper_bound(runs.begin(), runs.end(), i,
+                                   [](size_t s, const Mp4SttsRun& run) { return s < run.first_sample; });
+  return *(it - 1);
+}
+
+}  // namespace
+
+int64_t Mp4Track::dts(size_t i) const {
+  const Mp4SttsRun& run = stts_run_of(stts, i);
+  return run.first_dts + static_cast<int64_t>(i - run.first_sample) * run.delta;
+}
+
+int64_t Mp4Track::sample_duration(size_t i) const {
+  return stts_run_of(stts, i).delta;
+}
+
+size_t Mp4Track::first_decoded_at_or_after(size_t from, double time) const {
+  const size_t n = sample_count();
+  if (from >= n) return n;
+  // The first run whose last sample is decoded at or after `time`; decoding
+  // times never decrease (deltas are unsigned), so runs are ordered too.
+  auto run_end_dts = [](const Mp4SttsRun& run) {
+    return run.first_dts + static_cast<int64_t>(run.count - 1) * run.delta;
+  };
+  auto it = std::partition_point(stts.begin(), stts.end(), [&](const Mp4SttsRun& run) {
+    return static_cast<double>(run_end_dts(run)) < time;
+  });
+  if (it == stts.end()) return n;
+  size_t i = it->first_sample;
+  if (it->delta > 0 && static_cast<double>(it->first_dts) < time) {
+    const double steps = std::ceil((time - static_cast<double>(it->first_dts)) / it->delta);
+    i += std::min<size_t>(static_cast<size_t>(steps), it->count - 1);
+    // Rounding: step back while the one before still qualifies, forward
+    // while this one does not.
+    while (i > it->first_sample && static_cast<double>(dts(i - 1)) >= time) --i;
+    while (i + 1 < size_t{it->first_sample} + it->count && static_cast<double>(dts(i)) < time) ++i;
+  }
+  return std::max(i, from);
+}
+
+uint64_t Mp4Track::offset(size_t i) const {
+  const size_t run = chunk_run_of_sample(i);
+  const Mp4ChunkRun& r = chunk_runs[run];
+  const size_t chunk = r.first_chunk + (i - r.first_sample) / r.samples_per_chunk;
+  uint64_t at = chunk_offsets[chunk];
+  for (size_t s = first_sample_of_chunk(run, chunk); s < i; ++s) at += sample_sizes[s];
+  return at;
+}
+
+Mp4OffsetCursor::Mp4OffsetCursor(const Mp4Track& track, size_t first)
+    : track_(track), sample_(first) {
+  run_ = track.chunk_run_of_sample(first);
+  const Mp4ChunkRun& r = track.chunk_runs[run_];
+  chunk_ = r.first_chunk + (first - r.first_sample) / r.samples_per_chunk;
+  next_chunk_first_ = track.first_sample_of_chunk(run_, chunk_) + r.samples_per_chunk;
+  offset_ = track.offset(first);
+}
+
+void Mp4OffsetCursor::next() {
+  ++sample_;
+  if (sample_ < next_chunk_first_) {
+    offset_ += track_.sample_sizes[sample_ - 1];
+    return;
+  }
+  ++chunk_;
+  if (run_ + 1 < track_.chunk_runs.size() && track_.chunk_runs[run_ + 1].first_chunk <= chunk_) {
+    ++run_;
+  }
+  next_chunk_first_ += track_.chunk_runs[run_].samples_per_chunk;
+  offset_ = chunk_ < track_.chunk_offsets.size() ? track_.chunk_offsets[chunk_] : 0;
 }
 
 size_t Mp4Track::chunk_run_of_chunk(size_t chunk) const {
@@ -634,8 +712,7 @@ size_t Mp4Index::memory_bytes() const {
   for (const Mp4Track& t : tracks) {
     bytes += sizeof(t) + t.tkhd.size() + t.mdhd.size() + t.hdlr.size() + t.media_header.size() +
              t.dinf.size() + t.stsd.size() + t.edits.size() * sizeof(Mp4Edit) +
-             t.sample_offsets.size() * 8 + t.sample_sizes.size() * 4 + t.sample_dts.size() * 8 +
-             t.sample_cts_offsets.size() * 4 + t.sdtp.size() + t.sync_samples.size() * 4 +
+             t.sample_sizes.size() * 4 + t.sample_cts_offsets.size() * 4 + t.sdtp.size() + t.sync_samples.size() * 4 +
              t.stts.size() * sizeof(Mp4SttsRun) + t.ctts.size() * sizeof(Mp4CttsRun) +
              t.chunk_offsets.size() * 8 + t.chunk_runs.size() * sizeof(Mp4ChunkRun);
   }

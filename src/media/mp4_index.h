@@ -27,9 +27,10 @@
 namespace cascade::media {
 
 // Bounds on what a file may make us allocate or loop over. Memory for an
-// index is about 25 bytes per sample plus the run tables (12 bytes per ctts
-// run, 8 per chunk, 16 per stsc run), so the defaults cap one index at
-// roughly 500 MB; the vod layer can lower them per root.
+// index is 4 bytes per sample (5 with sdtp, 9 with ctts) plus the run
+// tables (24 bytes per stts run, 12 per ctts run, 8 per chunk, 16 per stsc
+// run), so the defaults cap one index at a few hundred MB; the vod layer can
+// lower them per root.
 struct Mp4Limits {
   uint64_t max_moov_size = 64 * 1024 * 1024;
   uint32_t max_samples_per_track = 10'000'000;  // at most 2^31 (int64 dts stays exact)
@@ -107,11 +108,12 @@ struct Mp4Sample {
 };
 
 // 14496-12 8.6.1.2 stts: `count` samples from `first_sample` (0-based) last
-// `delta` each.
+// `delta` each; the first of them is decoded at `first_dts`.
 struct Mp4SttsRun {
   uint32_t first_sample = 0;
   uint32_t count = 0;
   uint32_t delta = 0;
+  int64_t first_dts = 0;
 };
 
 // 14496-12 8.6.1.3 ctts: `count` samples from `first_sample` have
@@ -165,11 +167,13 @@ struct Mp4Track {
   std::vector<uint8_t> tkhd, mdhd, hdlr, media_header /* vmhd/smhd/nmhd/… */, dinf, stsd;
   uint32_t description_count = 0;  // stsd entry_count
 
-  // The samples, one entry per sample in each vector (structure of arrays:
-  // clipping reads one field over long runs). sample(i) assembles one.
-  std::vector<uint64_t> sample_offsets;
+  // The samples. Only what the run tables cannot give cheaply is kept per
+  // sample (structure of arrays): decoding times come from the stts runs
+  // (dts()) and file offsets from the chunks (offset()), which keeps a
+  // two-hour file's index at a third of the memory, and parsing it (mostly
+  // the kernel handing out fresh pages) at about half the time.
+  // sample(i) assembles one.
   std::vector<uint32_t> sample_sizes;
-  std::vector<int64_t> sample_dts;
   std::vector<int32_t> sample_cts_offsets;  // empty when the track has no ctts
   std::vector<uint8_t> sdtp;                // 8.6.4, one byte per sample; empty if absent
   // stss (8.6.2) as 0-based sample numbers, increasing; all_sync when the box
@@ -201,16 +205,47 @@ struct Mp4Track {
   size_t chunk_run_of_chunk(size_t chunk) const;
   size_t chunk_run_of_sample(size_t sample) const;
   size_t chunk_of_sample(size_t sample) const;
+  // The first sample of chunk `chunk` (of run `run`, chunk_run_of_chunk).
+  size_t first_sample_of_chunk(size_t run, size_t chunk) const {
+    const Mp4ChunkRun& r = chunk_runs[run];
+    return r.first_sample + (chunk - r.first_chunk) * r.samples_per_chunk;
+  }
   Mp4Sample sample(size_t i) const;
   bool is_sync(size_t i) const;
+  // Decoding time of sample i (0 <= i < sample_count()): O(log stts runs).
+  int64_t dts(size_t i) const;
+  // The first sample at or after `from` decoded at or after `time`, or
+  // sample_count(): O(log stts runs).
+  size_t first_decoded_at_or_after(size_t from, double time) const;
+  // File offset of sample i: its chunk's offset plus the sizes of the
+  // samples before it in the chunk, O(log stsc runs + samples per chunk).
+  // To walk many samples, Mp4OffsetCursor is O(1) per sample.
+  uint64_t offset(size_t i) const;
   // Duration of sample i (its stts delta).
-  int64_t sample_duration(size_t i) const {
-    return (i + 1 < sample_dts.size() ? sample_dts[i + 1] : int64_t(media_duration)) -
-           sample_dts[i];
-  }
+  int64_t sample_duration(size_t i) const;
   int32_t cts_offset(size_t i) const {
     return sample_cts_offsets.empty() ? 0 : sample_cts_offsets[i];
   }
+};
+
+// The file offsets of a track's samples in order from one sample on, O(1)
+// per step (a chunk's first sample is at the chunk's offset, each next
+// one right after the one before).
+class Mp4OffsetCursor {
+ public:
+  Mp4OffsetCursor(const Mp4Track& track, size_t first);
+  size_t sample() const { return sample_; }
+  uint64_t offset() const { return offset_; }
+  // Moves to the next sample (must exist).
+  void next();
+
+ private:
+  const Mp4Track& track_;
+  size_t sample_;
+  size_t run_;
+  size_t chunk_;
+  size_t next_chunk_first_;  // first sample of the chunk after chunk_
+  uint64_t offset_;
 };
 
 struct Mp4Index {

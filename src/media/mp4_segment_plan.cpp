@@ -157,12 +157,12 @@ MediaTimeMs Mp4TrackTimeline::to_ms(int64_t media_time) const {
 
 MediaTimeMs Mp4TrackTimeline::decode_ms(const Mp4Track& track, size_t i) const {
   const int64_t dts =
-      i < track.sample_count() ? track.sample_dts[i] : int64_t(track.media_duration);
+      i < track.sample_count() ? track.dts(i) : int64_t(track.media_duration);
   return to_ms(dts - decode_shift);
 }
 
 MediaTimeMs Mp4TrackTimeline::presentation_ms(const Mp4Track& track, size_t i) const {
-  return to_ms(track.sample_dts[i] + track.cts_offset(i));
+  return to_ms(track.dts(i) + track.cts_offset(i));
 }
 
 MediaTimeMs Mp4SegmentPlan::max_segment_ms() const {

@@ -16,10 +16,11 @@ Mp4Track make_track(Mp4TrackKind kind, uint32_t timescale, uint32_t count, uint3
   Mp4Track t;
   t.kind = kind;
   t.timescale = timescale;
-  for (uint32_t i = 0; i < count; ++i) {
-    t.sample_offsets.push_back(offset + uint64_t{i} * size);
-    t.sample_sizes.push_back(size);
-    t.sample_dts.push_back(int64_t{i} * delta);
+  t.sample_sizes.assign(count, size);
+  if (count > 0) {
+    t.stts = {{0, count, delta, 0}};
+    t.chunk_offsets = {offset};  // one chunk of every sample
+    t.chunk_runs = {{0, 0, count, 1}};
   }
   t.media_duration = uint64_t{count} * delta;
   t.presentation_end = int64_t(t.media_duration);
@@ -48,7 +49,7 @@ void set_cts(Mp4Track& t, const std::vector<int32_t>& pattern) {
     t.sample_cts_offsets.push_back(cts);
     t.min_cts_offset = std::min(t.min_cts_offset, cts);
     t.max_cts_offset = std::max(t.max_cts_offset, cts);
-    t.presentation_end = std::max(t.presentation_end, t.sample_dts[i] + cts + t.sample_duration(i));
+    t.presentation_end = std::max(t.presentation_end, t.dts(i) + cts + t.sample_duration(i));
   }
 }
 

@@ -12,14 +12,18 @@ namespace {
 // per run of file-contiguous samples.
 Status read_samples(const Mp4Track& track, Mp4SampleRange range, Mp4Source& source,
                     MutableBytes& buffer, size_t& filled) {
+  if (range.first >= range.end) return ok_status();
+  Mp4OffsetCursor cursor(track, range.first);
   uint32_t i = range.first;
   while (i < range.end) {
-    const uint64_t offset = track.sample_offsets[i];
+    const uint64_t offset = cursor.offset();
     uint64_t length = track.sample_sizes[i];
     uint32_t next = i + 1;
-    while (next < range.end && track.sample_offsets[next] == offset + length) {
+    if (next < range.end) cursor.next();
+    while (next < range.end && cursor.offset() == offset + length) {
       length += track.sample_sizes[next];
       ++next;
+      if (next < range.end) cursor.next();
     }
     const std::span<uint8_t> out(buffer.data() + filled, static_cast<size_t>(length));
     auto read = source.read_at(offset, out);

@@ -45,22 +45,24 @@ struct Fixture {
     for (int second = 0; second < seconds; ++second) {
       for (int i = 0; i < 30; ++i) {
         const uint32_t n = static_cast<uint32_t>(v.sample_count());
-        v.sample_offsets.push_back(file.size());
+        if (i == 0) v.chunk_offsets.push_back(file.size());  // a chunk per second
         const uint32_t size = 5 + n % 7;
         v.sample_sizes.push_back(size);
-        v.sample_dts.push_back(int64_t{n} * 3000);
         v.sample_cts_offsets.push_back(n % 2 ? 6000 : 3000);
         if (n % 30 == 0) v.sync_samples.push_back(n);
         for (uint32_t b = 0; b < size; ++b) file.push_back(static_cast<uint8_t>(b == 0 ? 'V' : n));
       }
       for (int i = 0; i < 43; ++i) {
         const uint32_t n = static_cast<uint32_t>(a.sample_count());
-        a.sample_offsets.push_back(file.size());
+        if (i == 0) a.chunk_offsets.push_back(file.size());
         a.sample_sizes.push_back(3);
-        a.sample_dts.push_back(int64_t{n} * 1024);
         file.insert(file.end(), {'A', static_cast<uint8_t>(n), static_cast<uint8_t>(n >> 8)});
       }
     }
+    v.stts = {{0, static_cast<uint32_t>(v.sample_count()), 3000, 0}};
+    v.chunk_runs = {{0, 0, 30, 1}};
+    a.stts = {{0, static_cast<uint32_t>(a.sample_count()), 1024, 0}};
+    a.chunk_runs = {{0, 0, 43, 1}};
     v.media_duration = v.sample_count() * 3000;
     v.max_cts_offset = 6000;
     v.min_cts_offset = 3000;

@@ -102,11 +102,10 @@ inline TestMedia make_test_media(uint32_t frames, uint32_t gop, bool b_frames = 
   uint32_t next_audio = 0;
   for (uint32_t first = 0; first < frames; first += 30) {
     for (uint32_t n = first; n < std::min(first + 30, frames); ++n) {
-      v.sample_offsets.push_back(out.file.size());
+      v.chunk_offsets.push_back(out.file.size());  // a chunk per sample
       const bool key = n % gop == 0;
       const uint32_t nal = key ? 3000 + n % 50 : 200 + n % 300;
       v.sample_sizes.push_back(4 + nal);
-      v.sample_dts.push_back(int64_t{n} * 3000);
       if (key) v.sync_samples.push_back(n);
       // 4-byte length, then an IDR (5) or non-IDR (1) slice NAL.
       out.file.insert(out.file.end(),
@@ -118,12 +117,13 @@ inline TestMedia make_test_media(uint32_t frames, uint32_t gop, bool b_frames = 
     const uint32_t audio_end =
         std::min(audio_frames, (std::min(first + 30, frames) * 1470 + 1023) / 1024);
     for (; next_audio < audio_end; ++next_audio) {
-      a.sample_offsets.push_back(out.file.size());
+      a.chunk_offsets.push_back(out.file.size());
       a.sample_sizes.push_back(250 + next_audio % 40);
-      a.sample_dts.push_back(int64_t{next_audio} * 1024);
       out.file.insert(out.file.end(), 250 + next_audio % 40, static_cast<uint8_t>(next_audio));
     }
   }
+  v.stts = {{0, frames, 3000, 0}};
+  if (audio_frames > 0) a.stts = {{0, audio_frames, 1024, 0}};
   v.media_duration = uint64_t{frames} * 3000;
   v.presentation_end = int64_t(v.media_duration);
   if (b_frames) {
@@ -133,7 +133,7 @@ inline TestMedia make_test_media(uint32_t frames, uint32_t gop, bool b_frames = 
       const int32_t cts = n % gop == 0 ? 3000 : kPattern[n % 4];
       v.sample_cts_offsets.push_back(cts);
       v.max_cts_offset = std::max(v.max_cts_offset, cts);
-      v.presentation_end = std::max(v.presentation_end, v.sample_dts[n] + cts + 3000);
+      v.presentation_end = std::max(v.presentation_end, int64_t{n} * 3000 + cts + 3000);
     }
     v.media_start = 3000;
     v.edits = {{uint64_t{frames} * 100 / 3, 3000, 0x10000}};

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -842,6 +843,39 @@ Result<Mp4Index> parse_mp4_moov(std::span<const uint8_t> moov, uint64_t file_siz
   return index;
 }
 
+namespace {
+
+// Per thread: the buffer read_mp4_index reads a moov into. Kept between
+// calls up to kKeptMoovScratch bytes (a two-hour file's moov is ~5 MB);
+// a larger one is freed after its parse.
+constexpr size_t kKeptMoovScratch = 16u << 20;
+
+struct MoovScratch {
+  std::unique_ptr<uint8_t[]> bytes;
+  size_t capacity = 0;
+};
+thread_local MoovScratch moov_scratch_buffer;
+
+std::span<uint8_t> moov_scratch(size_t size) {
+  MoovScratch& s = moov_scratch_buffer;
+  if (s.capacity < size) {
+    s.bytes.reset();  // not zeroed: every byte is read into before use
+    s.bytes.reset(new uint8_t[size]);
+    s.capacity = size;
+  }
+  return {s.bytes.get(), size};
+}
+
+void release_moov_scratch() {
+  MoovScratch& s = moov_scratch_buffer;
+  if (s.capacity > kKeptMoovScratch) {
+    s.bytes.reset();
+    s.capacity = 0;
+  }
+}
+
+}  // namespace
+
 Result<Mp4Index> read_mp4_index(Mp4Source& source, const Mp4Layout& layout,
                                 const Mp4Limits& limits) {
   if (layout.fragmented) return make_error("fragmented MP4 (moof): no sample index in moov");
@@ -857,9 +891,22 @@ Result<Mp4Index> read_mp4_index(Mp4Source& source, const Mp4Layout& layout,
     if (*n != bytes.size()) return make_error("short read of {} bytes at {}", *n, box.offset);
     return bytes;
   };
-  auto moov = read_box(*layout.moov);
-  if (!moov.ok()) return moov.error();
-  auto index = parse_mp4_moov(*moov, layout.file_size, limits);
+  // The moov is only read while parsing: into this thread's scratch buffer,
+  // whose pages stay mapped from one index to the next (a fresh buffer costs
+  // a page fault per 4 KiB, as much as a third of a big moov's parse).
+  const size_t moov_size = static_cast<size_t>(layout.moov->size);
+  const std::span<uint8_t> moov = moov_scratch(moov_size);
+  auto n = source.read_at(layout.moov->offset, moov);
+  if (!n.ok()) {
+    release_moov_scratch();
+    return n.error();
+  }
+  if (*n != moov_size) {
+    release_moov_scratch();
+    return make_error("short read of {} bytes at {}", *n, layout.moov->offset);
+  }
+  auto index = parse_mp4_moov(moov, layout.file_size, limits);
+  release_moov_scratch();
   if (!index.ok()) return index;
   if (index->fragmented) return make_error("fragmented MP4 (mvex): no sample index in moov");
   // A plain ftyp is a few dozen bytes; a huge one is not worth copying into

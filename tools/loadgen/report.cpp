@@ -33,16 +33,16 @@ const char* const kJsonSchemaDoc =
   ts_violations      media timestamps that went backwards, per track (video, audio)
   missing_sequence_header      viewers whose first AVC/HEVC/AV1/VP9 frame came
                                before any sequence header
-  ttff_ms {p50,p95,max}        TCP connect start -> first video frame arrival
+  ttff_ms {p50,p95,p99,max}        TCP connect start -> first video frame arrival
                                (first audio frame if the viewer got no video)
   healthy_fraction   healthy / viewers; healthy = connected, not corrupt, and
                      primary-track frames >= 95% of expected_fps * (end - first frame),
                      end = disconnect or end of run
-  lag_ms {p50,p95,max}  how far behind its best a viewer is: drift of a frame =
+  lag_ms {p50,p95,p99,max}  how far behind its best a viewer is: drift of a frame =
                      (arrival - first_arrival) - (media_ts - first_media_ts); its
                      lag = drift - the smallest drift of the viewer so far (the
                      GOP-cache burst arrives faster than real time: lag 0), >= 0.
-                     p50/p95: across viewers of each viewer's p95 lag;
+                     p50/p95/p99: across viewers of each viewer's p95 lag;
                      max: the largest lag of any viewer
   -- run --
   slow               the group block for --slow-fraction viewers, or null
@@ -122,8 +122,10 @@ GroupSummary summarize_group(const std::vector<const ViewerResult*>& viewers, ui
     }
   }
   g.mbit_s = window_s > 0 ? static_cast<double>(window_bytes) * 8 / window_s / 1e6 : 0;
-  g.ttff_ms = {percentile(ttff, 0.5), percentile(ttff, 0.95), percentile(ttff, 1.0)};
-  g.lag_ms = {percentile(lag_p95, 0.5), percentile(lag_p95, 0.95), lag_max};
+  g.ttff_ms = {percentile(ttff, 0.5), percentile(ttff, 0.95), percentile(ttff, 0.99),
+               percentile(ttff, 1.0)};
+  g.lag_ms = {percentile(lag_p95, 0.5), percentile(lag_p95, 0.95), percentile(lag_p95, 0.99),
+              lag_max};
   if (g.viewers) g.healthy_fraction = static_cast<double>(healthy) / g.viewers;
   return g;
 }
@@ -138,7 +140,8 @@ std::string quote(std::string_view s) {
 }
 
 std::string percentiles_json(const Percentiles& p) {
-  return fmt::format("{{\"p50\": {}, \"p95\": {}, \"max\": {}}}", num(p.p50, 1), num(p.p95, 1),
+  return fmt::format("{{\"p50\": {}, \"p95\": {}, \"p99\": {}, \"max\": {}}}", num(p.p50, 1),
+                     num(p.p95, 1), num(p.p99, 1),
                      num(p.max, 1));
 }
 

@@ -56,7 +56,7 @@ struct ViewerResult {
 };
 
 struct Percentiles {
-  std::optional<double> p50, p95, max;
+  std::optional<double> p50, p95, p99, max;
 };
 
 struct GroupSummary {

@@ -110,6 +110,9 @@ int main(int argc, char** argv) {
                  "expected video fps for health (default: estimated from the median video "
                  "timestamp delta)");
   cli.add_option("--rcvbuf", options.rcvbuf, "SO_RCVBUF per viewer socket, bytes");
+  cli.add_option("--streams", options.streams,
+                 "spread the viewers over N streams: viewer i plays the URL with \"{n}\" "
+                 "replaced by i % N (default 1)");
   cli.add_option("--slow-fraction", options.slow_fraction,
                  "fraction of viewers that read at --slow-rate (reported as \"slow\")");
   cli.add_option("--slow-rate", options.slow_rate, "read rate of slow viewers, bytes/s");
@@ -172,15 +175,29 @@ int main(int argc, char** argv) {
   }
   std::string host = url->host.find(':') != std::string::npos ? "[" + url->host + "]" : url->host;
   std::string authority = fmt::format("{}:{}", host, url->port);
-  if (*mode == Mode::kRtmp) {
-    plan.rtmp = std::make_unique<RtmpPlayTarget>(
-        url->app, url->stream, fmt::format("rtmp://{}/{}", authority, url->app), options.digest);
-  } else if (*mode == Mode::kFlv) {
-    plan.flv = std::make_unique<FlvPlayTarget>(authority, url->path, options.http10);
-  } else {
-    plan.hls = std::make_unique<HlsPlayTarget>(authority,
-                                               *hls_playlist_path(url->path, options.hls_playlist),
-                                               options.hls_skip, options.stall_slack_ms);
+  for (uint32_t n = 0; n < options.streams; ++n) {
+    // The address was resolved once from the URL as given: "{n}" stands in
+    // the path (validated), so only the path differs between streams.
+    auto stream = parse_url(stream_url(options.url, n));
+    if (!stream) {
+      std::fprintf(stderr, "loadgen: %s\n", stream.error().message.c_str());
+      return 2;
+    }
+    if (*mode == Mode::kRtmp) {
+      plan.rtmp.push_back(std::make_unique<RtmpPlayTarget>(
+          stream->app, stream->stream, fmt::format("rtmp://{}/{}", authority, stream->app),
+          options.digest));
+    } else if (*mode == Mode::kFlv) {
+      plan.flv.push_back(std::make_unique<FlvPlayTarget>(authority, stream->path, options.http10));
+    } else {
+      auto playlist = hls_playlist_path(stream->path, options.hls_playlist);
+      if (!playlist) {
+        std::fprintf(stderr, "loadgen: %s\n", playlist.error().message.c_str());
+        return 2;
+      }
+      plan.hls.push_back(std::make_unique<HlsPlayTarget>(authority, *playlist, options.hls_skip,
+                                                         options.stall_slack_ms));
+    }
   }
 
   std::signal(SIGINT, on_signal);

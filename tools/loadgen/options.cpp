@@ -151,6 +151,12 @@ Result<Mode> validate(const Options& options, const Url& url) {
   if (!(options.slow_fraction >= 0 && options.slow_fraction <= 1)) {
     return make_error("--slow-fraction must be in [0, 1]");
   }
+  if (options.streams == 0) return make_error("--streams must be at least 1");
+  if (options.streams > 1 && url.path.find("{n}") == std::string::npos) {
+    return make_error(
+        "--streams {} needs \"{{n}}\" in the URL's path (replaced by the stream number)",
+        options.streams);
+  }
   if (options.slow_fraction > 0 && !(options.slow_rate > 0)) {
     return make_error("--slow-fraction needs --slow-rate BYTES_PER_S");
   }
@@ -160,6 +166,19 @@ Result<Mode> validate(const Options& options, const Url& url) {
 bool is_slow_viewer(uint32_t index, double fraction) {
   if (fraction <= 0) return false;
   return std::floor((index + 1) * fraction) > std::floor(index * fraction);
+}
+
+std::string stream_url(std::string_view url, uint32_t n) {
+  std::string out;
+  const std::string number = std::to_string(n);
+  size_t at = 0;
+  for (size_t hit = url.find("{n}"); hit != std::string_view::npos; hit = url.find("{n}", at)) {
+    out.append(url.substr(at, hit - at));
+    out.append(number);
+    at = hit + 3;
+  }
+  out.append(url.substr(at));
+  return out;
 }
 
 }  // namespace cascade::loadgen

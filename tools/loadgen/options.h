@@ -65,10 +65,17 @@ struct Options {
   HlsPlaylistChoice hls_playlist = HlsPlaylistChoice::kIndex;
   bool hls_skip = false;           // delta updates (_HLS_skip=YES) when offered
   uint32_t stall_slack_ms = 1000;  // HLS: a stall is an item later than its duration + this
+  // Viewers spread over this many streams: "{n}" in the URL is replaced by
+  // viewer index % streams (stream_url).
+  uint32_t streams = 1;
 };
+
+// The URL viewer-stream `n` plays: `url` with every "{n}" replaced by n.
+std::string stream_url(std::string_view url, uint32_t n);
 
 // Checks ranges and combinations, infers the mode from the URL, and returns
 // the mode to use. Errors are meant for the user.
+// --streams above 1 needs "{n}" in the URL's path.
 Result<Mode> validate(const Options& options, const Url& url);
 
 // Viewer `index` of `viewers` belongs to the slow group: the floor(viewers *

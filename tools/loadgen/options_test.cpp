@@ -87,5 +87,22 @@ TEST(SlowViewers, SpreadEvenly) {
   EXPECT_TRUE(is_slow_viewer(5, 1));
 }
 
+TEST(Streams, EveryPlaceholderIsReplaced) {
+  EXPECT_EQ(stream_url("rtmp://h/live/s{n}", 7), "rtmp://h/live/s7");
+  EXPECT_EQ(stream_url("http://h/a{n}/s{n}.flv", 12), "http://h/a12/s12.flv");
+  EXPECT_EQ(stream_url("rtmp://h/live/s", 3), "rtmp://h/live/s");
+}
+
+TEST(Streams, SeveralNeedThePlaceholderInThePath) {
+  Options o;
+  o.streams = 3;
+  o.url = "rtmp://h/live/s";
+  EXPECT_FALSE(validate(o, *parse_url(o.url)));
+  o.url = "rtmp://h/live/s{n}";
+  EXPECT_TRUE(validate(o, *parse_url(o.url)));
+  o.streams = 0;
+  EXPECT_FALSE(validate(o, *parse_url(o.url)));
+}
+
 }  // namespace
 }  // namespace cascade::loadgen

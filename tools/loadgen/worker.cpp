@@ -116,12 +116,15 @@ void Worker::start_viewer(Viewer& v, int64_t now) {
   progress_.started.fetch_add(1, std::memory_order_relaxed);
   ++in_setup_;
   if (plan_.mode == Mode::kRtmp) {
-    v.session = std::make_unique<RtmpPlaySession>(*plan_.rtmp, v.tracker);
+    v.session = std::make_unique<RtmpPlaySession>(*plan_.rtmp[v.index % plan_.rtmp.size()],
+                                                  v.tracker);
   } else if (plan_.mode == Mode::kFlv) {
-    v.session = std::make_unique<FlvPlaySession>(*plan_.flv, v.tracker);
+    v.session =
+        std::make_unique<FlvPlaySession>(*plan_.flv[v.index % plan_.flv.size()], v.tracker);
   } else {
     v.hls = std::make_unique<HlsStats>();
-    v.session = std::make_unique<HlsPlaySession>(*plan_.hls, *v.hls, &hls_state_);
+    v.session = std::make_unique<HlsPlaySession>(*plan_.hls[v.index % plan_.hls.size()], *v.hls,
+                                                 &hls_state_);
   }
   open_socket(v, now);
 }

@@ -39,9 +39,10 @@ struct Plan {
   Mode mode = Mode::kRtmp;
   sockaddr_storage address{};
   socklen_t address_len = 0;
-  std::unique_ptr<RtmpPlayTarget> rtmp;
-  std::unique_ptr<FlvPlayTarget> flv;
-  std::unique_ptr<HlsPlayTarget> hls;
+  // One target per stream (--streams); viewer i plays stream i % size.
+  std::vector<std::unique_ptr<RtmpPlayTarget>> rtmp;
+  std::vector<std::unique_ptr<FlvPlayTarget>> flv;
+  std::vector<std::unique_ptr<HlsPlayTarget>> hls;
   int64_t t0_us = 0;
 };
 

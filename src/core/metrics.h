@@ -3,8 +3,8 @@
 //
 // Contract: registering (counter()/gauge()) takes a lock and returns a
 // reference that stays valid for the process lifetime; hold it and update it
-// lock-free (relaxed atomics). Update per event (a GOP skip, a close), never
-// per packet per viewer.
+// lock-free (relaxed atomics). Update per event (a GOP skip, a close, a
+// viewer's write), never per packet per viewer.
 #pragma once
 
 #include <atomic>
@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cascade {
 
@@ -37,12 +38,37 @@ class Gauge {
   std::atomic<int64_t> value_{0};
 };
 
+// A distribution in fixed buckets (Prometheus histogram): observe() adds a
+// value to the first bucket whose upper bound holds it (the last is +Inf).
+// Lock-free (relaxed atomics), one increment per observation.
+class Histogram {
+ public:
+  explicit Histogram(std::vector<double> upper_bounds);
+
+  void observe(double value);
+
+  const std::vector<double>& upper_bounds() const { return bounds_; }
+  // Observations per bucket (not cumulative); the last is +Inf.
+  std::vector<uint64_t> counts() const;
+  double sum() const;
+  uint64_t count() const;
+
+ private:
+  std::vector<double> bounds_;
+  std::unique_ptr<std::atomic<uint64_t>[]> buckets_;  // bounds_.size() + 1
+  std::atomic<uint64_t> count_{0};
+  std::atomic<uint64_t> sum_micros_{0};  // sum in millionths (values >= 0)
+};
+
 class Metrics {
  public:
   static Metrics& global();
 
   Counter& counter(std::string_view name);
   Gauge& gauge(std::string_view name);
+  // A histogram `name` (no labels) with these bucket upper bounds; the
+  // bounds of the first registration win.
+  Histogram& histogram(std::string_view name, std::vector<double> upper_bounds);
 
   // A snapshot of every metric, sorted by name.
   std::map<std::string, int64_t> snapshot() const;
@@ -53,6 +79,7 @@ class Metrics {
   mutable std::mutex mutex_;
   std::map<std::string, std::unique_ptr<Counter>, std::less<>> counters_;
   std::map<std::string, std::unique_ptr<Gauge>, std::less<>> gauges_;
+  std::map<std::string, std::unique_ptr<Histogram>, std::less<>> histograms_;
 };
 
 }  // namespace cascade

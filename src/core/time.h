@@ -18,4 +18,10 @@ inline int64_t steady_now_ms() {
       .count();
 }
 
+inline int64_t steady_now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             SteadyClock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace cascade

@@ -6,6 +6,7 @@
 #include <map>
 #include <thread>
 
+#include "core/metrics.h"
 #include "live/stream_key.h"
 
 namespace cascade::live {
@@ -356,6 +357,40 @@ TEST_F(HubTest, StreamEndsAfterGraceAndViewersGetEverythingFirst) {
   EXPECT_TRUE(sink.ended);
   ASSERT_EQ(sink.got.size(), 2u);
   EXPECT_EQ(sink.got.back().id, 2);
+}
+
+TEST_F(HubTest, AddedLatencyCountsFramesThatArrivedWhileTheViewerWatched) {
+  make_hub();  // no coalescing: a frame is written as soon as the viewer is idle
+  Histogram& added = Metrics::global().histogram("cascade_viewer_added_latency_ms", {});
+  auto pub = hub_->publish("live/s", 0);
+  push(**pub, TrackKind::kVideo, 1, 0, true);
+  push(**pub, TrackKind::kVideo, 2, 33);
+  settle();
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  FakeSink sink;
+  sink.auto_complete = false;
+  auto viewer = watch(sink, 1);
+  settle();
+  const uint64_t count = added.count();
+  const double sum = added.sum();
+  // The GOP cache replayed on joining (a write per packet here): older than
+  // the viewer, not counted.
+  for (int i = 0; i < 10 && sink.outstanding; ++i) {
+    sink.complete();
+    settle();
+  }
+  ASSERT_FALSE(sink.outstanding);
+  EXPECT_EQ(added.count(), count);
+
+  push(**pub, TrackKind::kVideo, 3, 66);  // written at once, completed ~20 ms later
+  settle();
+  ASSERT_TRUE(sink.outstanding);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  sink.complete();
+  settle();
+  EXPECT_EQ(added.count(), count + 1);
+  EXPECT_GE(added.sum() - sum, 19.0);
+  EXPECT_LT(added.sum() - sum, 5000.0);
 }
 
 TEST_F(HubTest, LaggingViewerSkipsToNewestKeyframe) {

@@ -19,6 +19,9 @@ struct Packet {
   // A viewer may start (or skip ahead to) this packet: a video keyframe, or
   // any audio packet of a stream without video.
   bool join_point = false;
+  // When the frame entered the hub (steady clock, microseconds): the start
+  // of the latency the server adds (cascade_viewer_added_latency_ms).
+  int64_t ingest_us = 0;
 };
 
 }  // namespace cascade::live

@@ -57,8 +57,13 @@ bool Stream::is_join_point(const media::Frame& frame) const {
 }
 
 Packet Stream::package(Output& output, const media::Frame& frame) {
-  return Packet{output.packager->package(frame), frame.dts,     frame.kind,
-                frame.keyframe,                  frame.config, is_join_point(frame)};
+  return Packet{output.packager->package(frame),
+                frame.dts,
+                frame.kind,
+                frame.keyframe,
+                frame.config,
+                is_join_point(frame),
+                steady_now_us()};
 }
 
 void Stream::package_headers(Output& output) {

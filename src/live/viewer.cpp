@@ -35,6 +35,10 @@ void Viewer::on_write_complete(bool ok) {
     return;
   }
   bytes_sent_ += batch_bytes_;
+  if (batch_first_ingest_us_ > 0 && batch_first_ingest_us_ >= joined_us_) {
+    feed_->added_latency().observe(
+        static_cast<double>(steady_now_us() - batch_first_ingest_us_) / 1000.0);
+  }
   if (state_ == State::kWriting) {
     cursor_ = batch_end_;
     state_ = State::kIdle;

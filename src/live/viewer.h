@@ -65,6 +65,12 @@ class Hub;
   uint64_t batch_end_ = 0;      // cursor after the outstanding write
   std::optional<uint64_t> pinned_;  // ring entry pinned by the outstanding write
   int64_t write_started_ms_ = 0;
+  // When the viewer last started at a keyframe (start, resume), and when the
+  // first packet of the outstanding write entered the hub (-1: none): a
+  // write's added latency is counted for packets that arrived while it
+  // watched, not for the GOP cache replayed to it.
+  int64_t joined_us_ = 0;
+  int64_t batch_first_ingest_us_ = -1;
   // How long the last write took: the kernel accepting bytes slowly means
   // the viewer is behind by at least that much, whatever the cursor says
   // (data queued in socket buffers is invisible to the cursor).

@@ -16,7 +16,10 @@ WorkerFeed::WorkerFeed(boost::asio::io_context& worker, const HubConfig& config,
       skips_(Metrics::global().counter("cascade_viewer_skips_total")),
       closed_lag_(Metrics::global().counter("cascade_viewer_closed_total{reason=\"lag\"}")),
       closed_stalled_(
-          Metrics::global().counter("cascade_viewer_closed_total{reason=\"write_stalled\"}")) {}
+          Metrics::global().counter("cascade_viewer_closed_total{reason=\"write_stalled\"}")),
+      added_latency_(Metrics::global().histogram(
+          "cascade_viewer_added_latency_ms",
+          {1, 2, 5, 10, 20, 40, 60, 80, 100, 150, 200, 300, 500, 1000, 2000, 5000})) {}
 
 WorkerFeed::~WorkerFeed() {
   viewers_.clear();
@@ -94,6 +97,7 @@ void WorkerFeed::release() {
 
 void WorkerFeed::start(Viewer& viewer) {
   viewer.cursor_ = *join_seq_;
+  viewer.joined_us_ = steady_now_us();
   viewer.started_ = true;
   viewer.headers_in_flight_ = headers_;
   viewer.state_ = Viewer::State::kIdle;
@@ -102,6 +106,7 @@ void WorkerFeed::start(Viewer& viewer) {
 }
 
 void WorkerFeed::resume_at_newest(Viewer& viewer) {
+  viewer.joined_us_ = steady_now_us();
   if (join_seq_) {
     viewer.cursor_ = *join_seq_;
   } else {
@@ -145,12 +150,14 @@ void WorkerFeed::drive(Viewer& viewer) {
   }
   const size_t max_buffers = std::min<size_t>(viewer.buffers_.size(), config_.max_batch_packets);
   uint64_t seq = viewer.cursor_;
+  viewer.batch_first_ingest_us_ = -1;
   for (; seq < head && n < max_buffers && bytes < config_.max_batch_bytes; ++seq) {
     const Packet& packet = at(seq).packet;
     if (!viewer.seen_keyframe_ && packet.kind == media::TrackKind::kVideo && !packet.config) {
       if (!packet.keyframe) continue;  // a viewer's first video frame is a keyframe
       viewer.seen_keyframe_ = true;
     }
+    if (viewer.batch_first_ingest_us_ < 0) viewer.batch_first_ingest_us_ = packet.ingest_us;
     viewer.buffers_[n++] = boost::asio::const_buffer(packet.bytes.data(), packet.bytes.size());
     bytes += static_cast<uint32_t>(packet.bytes.size());
   }

@@ -58,6 +58,9 @@ class WorkerFeed : public std::enable_shared_from_this<WorkerFeed> {
   size_t ring_size() const { return ring_.size(); }
   uint64_t ring_bytes() const { return ring_bytes_; }
   const StreamInfo& info() const { return info_; }
+  // Frame in (Packet::ingest_us) to a viewer's write complete, per write of
+  // packets that arrived while the viewer watched, in milliseconds.
+  Histogram& added_latency() { return added_latency_; }
 
  private:
   struct Entry {
@@ -107,6 +110,7 @@ class WorkerFeed : public std::enable_shared_from_this<WorkerFeed> {
   Counter& skips_;
   Counter& closed_lag_;
   Counter& closed_stalled_;
+  Histogram& added_latency_;
 };
 
 }  // namespace cascade::live

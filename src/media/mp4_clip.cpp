@@ -149,6 +149,9 @@ struct TrackCut {
   size_t first_run = 0, last_run = 0;
   size_t stsc_entries = 0;
   size_t chunk_table_at = 0;  // where write_stbl left room for the chunk offsets
+  // The kept stsz / sdtp entries are sent from the file, not written.
+  bool stsz_from_file = false;
+  bool sdtp_from_file = false;
 
   uint64_t presentation_duration() const { return empty_edit + segment_duration; }
 };
@@ -220,25 +223,42 @@ bool cut_track(const Mp4Index& index, TrackCut& cut, double start_s, double end_
 }
 
 // Writes the head into a buffer whose size was computed beforehand (one
-// allocation, no copy). Every write is bounds-checked: a size that does not
-// match what is written is our bug, and fails the clip instead of
-// overflowing. Box layout as Mp4BoxWriter (14496-12 4.2).
+// allocation, no copy), except for the slices of the original file's tables
+// it records as pieces (from_file). Every write is bounds-checked: a size
+// that does not match what is written is our bug, and fails the clip instead
+// of overflowing. Box layout as Mp4BoxWriter (14496-12 4.2); box sizes count
+// the file slices too.
 class HeadWriter {
  public:
+  // Where a box starts: in the buffer, and in the head as sent.
+  struct Mark {
+    size_t memory = 0;
+    uint64_t head = 0;
+  };
+
   HeadWriter(uint8_t* data, size_t size) : data_(data), size_(size) {}
 
   bool ok() const { return ok_; }
-  size_t position() const { return position_; }
+  size_t memory_position() const { return memory_; }
+  uint64_t head_position() const { return head_; }
 
   // n bytes to fill, or nullptr (and failed) if they do not fit.
   uint8_t* take(size_t n) {
-    if (!ok_ || n > size_ - position_) {
+    if (!ok_ || n > size_ - memory_) {
       ok_ = false;
       return nullptr;
     }
-    uint8_t* p = data_ + position_;
-    position_ += n;
+    uint8_t* p = data_ + memory_;
+    memory_ += n;
+    head_ += n;
     return p;
+  }
+  // The next `length` bytes of the head are the file's, from `offset`.
+  void from_file(uint64_t offset, uint64_t length) {
+    if (!ok_ || length == 0) return;
+    close_memory_piece();
+    pieces_.push_back({true, offset, length});
+    head_ += length;
   }
   void u32(uint32_t v) {
     if (uint8_t* p = take(4)) store_u32be(p, v);
@@ -250,26 +270,26 @@ class HeadWriter {
   void bytes(std::span<const uint8_t> b) {
     if (uint8_t* p = take(b.size()); p && !b.empty()) std::memcpy(p, b.data(), b.size());
   }
-  size_t begin_box(uint32_t type) {
-    const size_t at = position_;
+  Mark begin_box(uint32_t type) {
+    const Mark at{memory_, head_};
     u32(0);
     u32(type);
     return at;
   }
-  size_t begin_full_box(uint32_t type, uint8_t version, uint32_t flags) {
-    const size_t at = begin_box(type);
+  Mark begin_full_box(uint32_t type, uint8_t version, uint32_t flags) {
+    const Mark at = begin_box(type);
     u32(uint32_t{version} << 24 | (flags & 0xFFFFFF));
     return at;
   }
-  void end_box(size_t at) {
-    if (ok_) store_u32be(data_ + at, static_cast<uint32_t>(position_ - at));
+  void end_box(const Mark& at) {
+    if (ok_) store_u32be(data_ + at.memory, static_cast<uint32_t>(head_ - at.head));
   }
   // Patches a box copied from the index (8-byte header, see Mp4Track): its
   // duration field, 14496-12 8.2.2 mvhd / 8.4.2 mdhd at payload offset 16
   // (version 0, 32 bits) or 24 (version 1, 64 bits), 8.3.2 tkhd at 20 or 28.
   // A version 0 field too small for the value gets 0xFFFFFFFF ("unknown").
   void copy_with_duration(const std::vector<uint8_t>& box, size_t v0_at, uint64_t duration) {
-    const size_t at = position_;
+    const size_t at = memory_;
     bytes(box);
     if (!ok_) return;
     uint8_t* payload = data_ + at + 8;
@@ -280,11 +300,24 @@ class HeadWriter {
       store_u32be(payload + v0_at, static_cast<uint32_t>(std::min<uint64_t>(duration, 0xFFFFFFFF)));
     }
   }
+  // The head's pieces in order, once everything is written.
+  std::vector<Mp4ClipPiece> finish() {
+    close_memory_piece();
+    return std::move(pieces_);
+  }
 
  private:
+  void close_memory_piece() {
+    if (memory_ > piece_start_) pieces_.push_back({false, piece_start_, memory_ - piece_start_});
+    piece_start_ = memory_;
+  }
+
   uint8_t* data_;
   size_t size_;
-  size_t position_ = 0;
+  size_t memory_ = 0;  // bytes written to the buffer
+  uint64_t head_ = 0;  // bytes of the head, file slices included
+  size_t piece_start_ = 0;
+  std::vector<Mp4ClipPiece> pieces_;
   bool ok_ = true;
 };
 
@@ -382,8 +415,8 @@ size_t trak_size(const TrackCut& cut, bool co64) {
 // the kept media from media_time.
 void write_edts(HeadWriter& w, const TrackCut& cut) {
   const bool large = large_edts(cut);
-  const size_t edts = w.begin_box(box_type("edts"));
-  const size_t elst = w.begin_full_box(box_type("elst"), large ? 1 : 0, 0);
+  const HeadWriter::Mark edts = w.begin_box(box_type("edts"));
+  const HeadWriter::Mark elst = w.begin_full_box(box_type("elst"), large ? 1 : 0, 0);
   w.u32(cut.empty_edit > 0 ? 2 : 1);
   auto entry = [&](uint64_t duration, int64_t media_time) {
     if (large) {
@@ -420,10 +453,10 @@ void write_runs(HeadWriter& w, const TrackCut& cut, const std::vector<Run>& runs
 void write_stbl(HeadWriter& w, TrackCut& cut, bool co64) {
   const Mp4Track& t = *cut.track;
   const size_t samples = cut.end - cut.first;
-  const size_t stbl = w.begin_box(box_type("stbl"));
+  const HeadWriter::Mark stbl = w.begin_box(box_type("stbl"));
   w.bytes(t.stsd);
 
-  size_t box = w.begin_full_box(box_type("stts"), 0, 0);  // 8.6.1.2
+  HeadWriter::Mark box = w.begin_full_box(box_type("stts"), 0, 0);  // 8.6.1.2
   write_runs(w, cut, t.stts, cut.stts_first, cut.stts_last,
              [](const Mp4SttsRun& run) { return run.delta; });
   w.end_box(box);
@@ -461,7 +494,9 @@ void write_stbl(HeadWriter& w, TrackCut& cut, bool co64) {
   box = w.begin_full_box(box_type("stsz"), 0, 0);  // 8.7.3.2
   w.u32(0);                                        // sample_size: a table follows
   w.u32(static_cast<uint32_t>(samples));
-  if (uint8_t* p = w.take(4 * samples)) {
+  if (cut.stsz_from_file) {  // the file's own entries, unchanged
+    w.from_file(t.stsz_entries_offset + 4 * uint64_t{cut.first}, 4 * uint64_t{samples});
+  } else if (uint8_t* p = w.take(4 * samples)) {
     const uint32_t* sizes = t.sample_sizes.data() + cut.first;
     for (size_t i = 0; i < samples; ++i) store_u32be(p + 4 * i, sizes[i]);
   }
@@ -470,13 +505,17 @@ void write_stbl(HeadWriter& w, TrackCut& cut, bool co64) {
   const size_t chunks = cut.last_chunk - cut.first_chunk + 1;  // 8.7.5, filled in later
   box = w.begin_full_box(box_type(co64 ? "co64" : "stco"), 0, 0);
   w.u32(static_cast<uint32_t>(chunks));
-  cut.chunk_table_at = w.position();
+  cut.chunk_table_at = w.memory_position();
   w.take(chunks * (co64 ? 8 : 4));
   w.end_box(box);
 
   if (!t.sdtp.empty()) {  // 8.6.4
     box = w.begin_full_box(box_type("sdtp"), 0, 0);
-    w.bytes(std::span(t.sdtp).subspan(cut.first, samples));
+    if (cut.sdtp_from_file) {
+      w.from_file(t.sdtp_entries_offset + cut.first, samples);
+    } else {
+      w.bytes(std::span(t.sdtp).subspan(cut.first, samples));
+    }
     w.end_box(box);
   }
   w.end_box(stbl);
@@ -518,8 +557,8 @@ uint64_t max_chunk_offset(const TrackCut& cut) {
 }
 
 void write_default_dinf(HeadWriter& w) {  // 8.7.2: one self-contained 'url '
-  const size_t dinf = w.begin_box(box_type("dinf"));
-  const size_t dref = w.begin_full_box(box_type("dref"), 0, 0);
+  const HeadWriter::Mark dinf = w.begin_box(box_type("dinf"));
+  const HeadWriter::Mark dref = w.begin_full_box(box_type("dref"), 0, 0);
   w.u32(1);
   w.end_box(w.begin_full_box(box_type("url "), 0, 1));
   w.end_box(dref);
@@ -527,7 +566,7 @@ void write_default_dinf(HeadWriter& w) {  // 8.7.2: one self-contained 'url '
 }
 
 void write_default_ftyp(HeadWriter& w) {  // 14496-12 4.3
-  const size_t ftyp = w.begin_box(box_type("ftyp"));
+  const HeadWriter::Mark ftyp = w.begin_box(box_type("ftyp"));
   w.u32(box_type("isom"));
   w.u32(0x200);
   for (uint32_t brand : {box_type("isom"), box_type("iso2"), box_type("avc1"), box_type("mp41")}) {
@@ -593,17 +632,17 @@ void write_head(HeadWriter& w, const Mp4Index& index, std::vector<TrackCut>& cut
   } else {
     w.bytes(index.ftyp);
   }
-  const size_t moov = w.begin_box(box_type("moov"));
+  const HeadWriter::Mark moov = w.begin_box(box_type("moov"));
   w.copy_with_duration(index.mvhd, kMvhdDurationAt, movie_duration);
   for (TrackCut& cut : cuts) {
     const Mp4Track& t = *cut.track;
-    const size_t trak = w.begin_box(box_type("trak"));
+    const HeadWriter::Mark trak = w.begin_box(box_type("trak"));
     w.copy_with_duration(t.tkhd, kTkhdDurationAt, cut.presentation_duration());
     write_edts(w, cut);
-    const size_t mdia = w.begin_box(box_type("mdia"));
+    const HeadWriter::Mark mdia = w.begin_box(box_type("mdia"));
     w.copy_with_duration(t.mdhd, kMdhdDurationAt, cut.media_duration);
     w.bytes(t.hdlr);
-    const size_t minf = w.begin_box(box_type("minf"));
+    const HeadWriter::Mark minf = w.begin_box(box_type("minf"));
     w.bytes(t.media_header);
     if (t.dinf.empty()) {
       write_default_dinf(w);
@@ -713,11 +752,23 @@ Result<Mp4Clip> build_mp4_clip(const Mp4Index& index, const Mp4ClipRequest& requ
   }
   const size_t size = head_size(co64);
   if (size - mdat_header_size - ftyp_size > 0xFFFFFFFFu) return make_error("moov too large");
+  // What comes from the file instead of the buffer.
+  size_t from_file = 0;
+  for (TrackCut& cut : cuts) {
+    const size_t samples = cut.end - cut.first;
+    const Mp4Track& t = *cut.track;
+    cut.stsz_from_file =
+        t.stsz_entries_offset != 0 && 4 * uint64_t{samples} >= request.min_table_from_file;
+    cut.sdtp_from_file = !t.sdtp.empty() && t.sdtp_entries_offset != 0 &&
+                         uint64_t{samples} >= request.min_table_from_file;
+    if (cut.stsz_from_file) from_file += 4 * samples;
+    if (cut.sdtp_from_file) from_file += samples;
+  }
 
-  MutableBytes head(size);
-  HeadWriter w(head.data(), size);
+  MutableBytes head(size - from_file);
+  HeadWriter w(head.data(), size - from_file);
   write_head(w, index, cuts, movie_duration, media_bytes, co64, mdat_header_size == 16);
-  if (!w.ok() || w.position() != size) {
+  if (!w.ok() || w.head_position() != size || w.memory_position() != size - from_file) {
     assert(false && "clip head size mismatch");
     return make_error("internal error: clip head size mismatch");
   }
@@ -725,9 +776,11 @@ Result<Mp4Clip> build_mp4_clip(const Mp4Index& index, const Mp4ClipRequest& requ
     write_chunk_offsets(head.data() + cut.chunk_table_at, cut,
                         size + cut.offset_base - cut.range_begin, co64);
   }
-  head.resize(size);
+  head.resize(size - from_file);
   clip.head = std::move(head).freeze();
-  clip.total_size = clip.head.size() + media_bytes;
+  clip.head_pieces = w.finish();
+  clip.head_size = size;
+  clip.total_size = size + media_bytes;
   clip.start_s = start_s;
   clip.end_s = start_s + static_cast<double>(movie_duration) / index.movie_timescale;
   return clip;

@@ -4,6 +4,9 @@
 // byte ranges of the original file, so the server sends the head from memory
 // and the media with sendfile. No I/O; the index is only read.
 //
+// The head is built in time proportional to the chunks and runs kept, plus
+// the samples only when the sizes cannot come from the file.
+//
 // Semantics (all times in seconds on the presentation timeline, i.e. after
 // the original edit lists):
 // - The reference track is the first video track with samples, else the
@@ -54,12 +57,30 @@ struct Mp4ClipRequest {
   double start_s = 0;           // >= 0
   std::optional<double> end_s;  // > start_s; past the end means the end
   bool exact_start = false;     // present from start_s (its frame), not from the keyframe before
+  // A kept stsz or sdtp slice at least this long is sent from the file
+  // (Mp4Clip::head_pieces); a shorter one is written: a separate sendfile
+  // costs more than copying a few KB.
+  uint64_t min_table_from_file = 64 * 1024;
+};
+
+// One piece of a clip's head: bytes of Mp4Clip::head, or of the original file.
+struct Mp4ClipPiece {
+  bool from_file = false;
+  uint64_t offset = 0;  // in Mp4Clip::head, or in the file
+  uint64_t length = 0;
 };
 
 struct Mp4Clip {
-  SharedBytes head;               // ftyp + moov + mdat box header
-  std::vector<FileRange> ranges;  // original file bytes to send after head, in order
-  uint64_t total_size = 0;        // head.size() + the ranges' lengths
+  // The head (ftyp + moov + mdat box header) is head_pieces in order: the
+  // bytes written for the clip (`head`), and slices of the original file's
+  // own stsz and sdtp entries (Mp4Track::stsz_entries_offset), which a clip
+  // keeps unchanged and so need not copy: the bulk of a long clip's moov.
+  // For an index parsed from memory, head_pieces is all of `head`.
+  SharedBytes head;
+  std::vector<Mp4ClipPiece> head_pieces;
+  uint64_t head_size = 0;         // the head_pieces' lengths: where the media starts
+  std::vector<FileRange> ranges;  // original file bytes to send after the head, in order
+  uint64_t total_size = 0;        // head_size + the ranges' lengths
   double start_s = 0;             // actual presentation start (the keyframe's time)
   double end_s = 0;               // actual end
 };

@@ -407,8 +407,22 @@ Result<Mp4Index> load_index(const std::string& path) {
 void write_clip(const std::string& original, const Mp4Clip& clip, const std::string& path) {
   std::ifstream in(original, std::ios::binary);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(clip.head.data()), std::streamsize(clip.head.size()));
   std::vector<char> buffer;
+  uint64_t head_bytes = 0;
+  for (const Mp4ClipPiece& piece : clip.head_pieces) {  // written bytes and file slices
+    head_bytes += piece.length;
+    if (!piece.from_file) {
+      ASSERT_LE(piece.offset + piece.length, clip.head.size());
+      out.write(reinterpret_cast<const char*>(clip.head.data() + piece.offset),
+                std::streamsize(piece.length));
+      continue;
+    }
+    buffer.resize(piece.length);
+    in.seekg(std::streamoff(piece.offset));
+    in.read(buffer.data(), std::streamsize(buffer.size()));
+    out.write(buffer.data(), std::streamsize(buffer.size()));
+  }
+  ASSERT_EQ(head_bytes, clip.head_size);
   for (const FileRange& range : clip.ranges) {
     buffer.resize(range.length);
     in.seekg(std::streamoff(range.offset));
@@ -553,7 +567,7 @@ class Mp4ClipFfmpeg : public ::testing::Test {
     const double start = clip->start_s;
     for (const Packet& p : after.packets) {
       // Back to the original file through the ranges.
-      uint64_t at = clip->head.size();
+      uint64_t at = clip->head_size;
       std::optional<uint64_t> original_pos;
       for (const FileRange& range : clip->ranges) {
         if (p.pos >= at && p.pos < at + range.length) original_pos = range.offset + (p.pos - at);
@@ -631,6 +645,48 @@ TEST_F(Mp4ClipFfmpeg, FaststartAndMoovAtEndWithBFrames) {
   }
 }
 
+// The head sent with slices of the file's own stsz (and sdtp) entries is
+// byte for byte the head written whole from an index parsed in memory.
+TEST_F(Mp4ClipFfmpeg, HeadWithFileSlicesEqualsTheWrittenHead) {
+  if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
+  for (const GeneratedFile& file : kFiles) {
+    const std::string path = (dir_ / file.name).string();
+    std::ifstream in(path, std::ios::binary);
+    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+    Mp4MemorySource source(bytes);
+    auto layout = scan_mp4(source);
+    ASSERT_TRUE(layout.ok() && layout->moov) << file.name;
+    auto from_file = read_mp4_index(source, *layout);
+    ASSERT_TRUE(from_file.ok()) << file.name;
+    auto in_memory = parse_mp4_moov(
+        std::span(bytes).subspan(layout->moov->offset, layout->moov->size), bytes.size());
+    ASSERT_TRUE(in_memory.ok()) << file.name;
+    in_memory->ftyp = from_file->ftyp;
+    for (Mp4ClipRequest request :
+         {Mp4ClipRequest{0, std::nullopt, false}, Mp4ClipRequest{3.5, std::nullopt, false},
+          Mp4ClipRequest{2.0, 6.3, true}}) {
+      request.min_table_from_file = 0;  // these short files' tables are a few KB
+      auto sliced = build_mp4_clip(*from_file, request);
+      auto written = build_mp4_clip(*in_memory, request);
+      ASSERT_TRUE(sliced.ok() && written.ok()) << file.name;
+      ASSERT_EQ(written->head_pieces.size(), 1u);
+      EXPECT_GT(sliced->head_pieces.size(), 1u) << file.name << ": no table came from the file";
+      EXPECT_LT(sliced->head.size(), written->head.size()) << file.name;
+      std::vector<uint8_t> head;
+      for (const Mp4ClipPiece& piece : sliced->head_pieces) {
+        const uint8_t* from = piece.from_file ? bytes.data() : sliced->head.data();
+        head.insert(head.end(), from + piece.offset, from + piece.offset + piece.length);
+      }
+      EXPECT_EQ(head.size(), sliced->head_size);
+      EXPECT_TRUE(std::equal(head.begin(), head.end(), written->head.data(),
+                             written->head.data() + written->head.size()))
+          << file.name << " from " << request.start_s;
+      EXPECT_EQ(sliced->ranges.size(), written->ranges.size());
+      EXPECT_EQ(sliced->total_size, written->total_size);
+    }
+  }
+}
+
 TEST_F(Mp4ClipFfmpeg, AudioOnly) {
   check_clip(kFiles[2], {0, std::nullopt, false});
   check_clip(kFiles[2], {2.5, std::nullopt, false});
@@ -667,7 +723,9 @@ TEST(Mp4ClipBench, LongFile) {
   Result<Mp4Index> index = make_error("not parsed");
   for (int i = 0; i < 10; ++i) {
     const auto t0 = Clock::now();
-    index = parse_mp4_moov(moov, source.size());
+    // As read_mp4_index does: the moov's place in the file known, so clips
+    // send the stsz and sdtp entries from the file.
+    index = parse_mp4_moov(moov, source.size(), {}, layout->moov->offset);
     parse_us.push_back(us(Clock::now() - t0));
     ASSERT_TRUE(index.ok()) << index.error().message;
   }

@@ -468,8 +468,19 @@ Status check_dinf(const Box& dinf) {
   });
 }
 
+// Where the moov being parsed lies in the file, when known.
+struct MoovPlacement {
+  const uint8_t* begin = nullptr;  // the moov buffer
+  std::optional<uint64_t> file_offset;
+  // The file offset of the byte at `p` in the moov buffer; 0 when unknown.
+  uint64_t file_offset_of(const uint8_t* p) const {
+    return file_offset ? *file_offset + static_cast<uint64_t>(p - begin) : 0;
+  }
+};
+
 Status parse_stbl(std::span<const uint8_t> stbl, Mp4Track& track, uint64_t file_size,
-                  const Mp4Limits& limits, uint64_t& total_samples) {
+                  const Mp4Limits& limits, uint64_t& total_samples,
+                  const MoovPlacement& placement) {
   SampleTableBoxes t;
   if (Status s = collect_stbl(stbl, t); !s.ok()) return s;
   if (!t.stsd || !t.stts) return make_error("no {} box", t.stsd ? "stts" : "stsd");
@@ -488,6 +499,13 @@ Status parse_stbl(std::span<const uint8_t> stbl, Mp4Track& track, uint64_t file_
   if (Status s = parse_chunks(t, track, file_size); !s.ok()) return s;
   if (t.sdtp) {
     if (Status s = parse_sdtp(*t.sdtp, track); !s.ok()) return s;
+    // 8.6.4: the entries follow the FullBox header.
+    track.sdtp_entries_offset = placement.file_offset_of(t.sdtp->payload.data() + 4);
+  }
+  // 8.7.3.2 stsz: FullBox header, sample_size, sample_count, then the
+  // 32-bit entries when sample_size is 0 (checked by parse_sample_sizes).
+  if (t.stsz && load_u32be(t.stsz->payload.data() + 4) == 0 && track.sample_count() > 0) {
+    track.stsz_entries_offset = placement.file_offset_of(t.stsz->payload.data() + 12);
   }
   // Summaries. Without ctts a sample ends where the next one is decoded,
   // so the last one ends the presentation; with it, every sample counts.
@@ -513,7 +531,8 @@ Status parse_stbl(std::span<const uint8_t> stbl, Mp4Track& track, uint64_t file_
 }
 
 Status parse_trak(std::span<const uint8_t> trak, Mp4Track& track, uint64_t file_size,
-                  const Mp4Limits& limits, uint64_t& total_samples) {
+                  const Mp4Limits& limits, uint64_t& total_samples,
+                  const MoovPlacement& placement) {
   std::optional<Box> tkhd, edts, mdia, mdhd, hdlr, minf, media_header, dinf, stbl;
   Status s = for_each_box(trak, [&](const Box& box) -> Status {
     switch (box.type) {
@@ -587,7 +606,7 @@ Status parse_trak(std::span<const uint8_t> trak, Mp4Track& track, uint64_t file_
   }
   track.media_header = copy_box(media_header);
   track.dinf = copy_box(dinf);
-  return parse_stbl(stbl->payload, track, file_size, limits, total_samples);
+  return parse_stbl(stbl->payload, track, file_size, limits, total_samples, placement);
 }
 
 }  // namespace
@@ -776,7 +795,7 @@ Result<Mp4Layout> scan_mp4(Mp4Source& source, const Mp4Limits& limits) {
 }
 
 Result<Mp4Index> parse_mp4_moov(std::span<const uint8_t> moov, uint64_t file_size,
-                                const Mp4Limits& limits) {
+                                const Mp4Limits& limits, std::optional<uint64_t> moov_file_offset) {
   // Boxes are copied with 32-bit sizes (copy_box).
   if (moov.size() > limits.max_moov_size || moov.size() > std::numeric_limits<uint32_t>::max()) {
     return make_error("moov of {} bytes exceeds the limit of {}", moov.size(),
@@ -827,10 +846,11 @@ Result<Mp4Index> parse_mp4_moov(std::span<const uint8_t> moov, uint64_t file_siz
   index.mvhd = copy_box(mvhd);
 
   uint64_t total_samples = 0;
+  const MoovPlacement placement{moov.data(), moov_file_offset};
   index.tracks.resize(traks.size());
   for (size_t i = 0; i < traks.size(); ++i) {
     Mp4Track& track = index.tracks[i];
-    s = parse_trak(traks[i].payload, track, file_size, limits, total_samples);
+    s = parse_trak(traks[i].payload, track, file_size, limits, total_samples, placement);
     if (!s.ok()) {
       return make_error("trak {} (track_ID {}): {}", i + 1, track.track_id, s.error().message);
     }
@@ -905,7 +925,7 @@ Result<Mp4Index> read_mp4_index(Mp4Source& source, const Mp4Layout& layout,
     release_moov_scratch();
     return make_error("short read of {} bytes at {}", *n, layout.moov->offset);
   }
-  auto index = parse_mp4_moov(moov, layout.file_size, limits);
+  auto index = parse_mp4_moov(moov, layout.file_size, limits, layout.moov->offset);
   release_moov_scratch();
   if (!index.ok()) return index;
   if (index->fragmented) return make_error("fragmented MP4 (mvex): no sample index in moov");

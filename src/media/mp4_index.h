@@ -175,6 +175,13 @@ struct Mp4Track {
   // sample(i) assembles one.
   std::vector<uint32_t> sample_sizes;
   std::vector<int32_t> sample_cts_offsets;  // empty when the track has no ctts
+  // Where the file holds this track's stsz entries (8.7.3.2: 32-bit sizes,
+  // sample_size 0) and sdtp entries (8.6.4), when the index was read from
+  // the file (read_mp4_index): a clip sends its slice of them straight from
+  // the file instead of writing them out. 0: not known (parsed from memory),
+  // or not a plain table (a constant size, stz2).
+  uint64_t stsz_entries_offset = 0;
+  uint64_t sdtp_entries_offset = 0;
   std::vector<uint8_t> sdtp;                // 8.6.4, one byte per sample; empty if absent
   // stss (8.6.2) as 0-based sample numbers, increasing; all_sync when the box
   // is absent (every sample is a sync sample).
@@ -268,8 +275,11 @@ struct Mp4Index {
 // counts agree (stsz, stts, stsc x stco, sdtp; ctts not longer), stsc
 // first_chunk starts at 1 and increases, sample description indexes exist,
 // stss numbers are in 1..sample_count, data references are self-contained.
+// `moov_file_offset`: where the moov lies in the file, when it was read from
+// one (sets Mp4Track::stsz_entries_offset and sdtp_entries_offset).
 Result<Mp4Index> parse_mp4_moov(std::span<const uint8_t> moov, uint64_t file_size,
-                                const Mp4Limits& limits = {});
+                                const Mp4Limits& limits = {},
+                                std::optional<uint64_t> moov_file_offset = std::nullopt);
 
 // Reads ftyp and moov through `source` (layout from scan_mp4) and parses them.
 // A fragmented layout or one without moov is an Error.

@@ -20,4 +20,10 @@ boost::asio::awaitable<net::HttpOutcome> answer_whole_or_range(VodFileRequest& r
 boost::asio::awaitable<net::HttpOutcome> answer_head_and_ranges(
     VodFileRequest& r, std::span<const uint8_t> head, std::span<const media::FileRange> ranges);
 
+// The same for an MP4 clip, whose head is pieces of clip.head and of the file
+// (media/mp4_clip.h): each memory piece written, each file piece and then
+// each media range sent by sendfile.
+boost::asio::awaitable<net::HttpOutcome> answer_mp4_clip(VodFileRequest& r,
+                                                         const media::Mp4Clip& clip);
+
 }  // namespace cascade::vod

@@ -81,8 +81,7 @@ awaitable<std::optional<net::HttpOutcome>> answer_mp4_seek(VodFileRequest& r,
                            std::hash<std::string_view>()(r.query)));
   r.header.erase(http::field::accept_ranges);
   // The clip paces as the file does: its bitrate is the file's.
-  const SharedBytes head = clip->head;
-  co_return co_await answer_head_and_ranges(r, head.span(), clip->ranges);
+  co_return co_await answer_mp4_clip(r, *clip);
 }
 
 }  // namespace cascade::vod

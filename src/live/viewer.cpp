@@ -29,7 +29,8 @@ void Viewer::on_write_complete(bool ok) {
     pinned_.reset();
   }
   headers_in_flight_.clear();
-  last_write_ms_ = steady_now_ms() - write_started_ms_;
+  const int64_t now_us = steady_now_us();  // one clock read per write
+  last_write_ms_ = now_us / 1000 - write_started_ms_;
   if (!ok) {
     state_ = State::kDone;
     return;
@@ -37,7 +38,7 @@ void Viewer::on_write_complete(bool ok) {
   bytes_sent_ += batch_bytes_;
   if (batch_first_ingest_us_ > 0 && batch_first_ingest_us_ >= joined_us_) {
     feed_->added_latency().observe(
-        static_cast<double>(steady_now_us() - batch_first_ingest_us_) / 1000.0);
+        static_cast<double>(now_us - batch_first_ingest_us_) / 1000.0);
   }
   if (state_ == State::kWriting) {
     cursor_ = batch_end_;

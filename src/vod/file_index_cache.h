@@ -67,8 +67,7 @@ class FileIndexCache {
     {
       std::lock_guard lock(mutex_);
       auto it = entries_.find(id);
-      if (it != entries_.end() && !it->second.index &&
-          std::chrono::steady_clock::now() >= it->second.failure_expires) {
+      if (it != entries_.end() && !kept(it->second)) {
         bytes_ -= it->second.bytes;
         lru_.erase(it->second.lru);
         entries_.erase(it);
@@ -99,8 +98,7 @@ class FileIndexCache {
   bool contains(const FileIdentity& id) const {
     std::lock_guard lock(mutex_);
     auto it = entries_.find(id);
-    return it != entries_.end() &&
-           (it->second.index || std::chrono::steady_clock::now() < it->second.failure_expires);
+    return it != entries_.end() && kept(it->second);
   }
 
   // Bytes held by the kept indexes and failures.
@@ -121,6 +119,11 @@ class FileIndexCache {
     size_t bytes = 0;
     std::list<FileIdentity>::iterator lru;
   };
+
+  // An index stays until evicted; a failure until it expires.
+  static bool kept(const Entry& entry) {
+    return entry.index || std::chrono::steady_clock::now() < entry.failure_expires;
+  }
 
   // Stores `entry` unless `id` is already kept or it exceeds the budget;
   // then evicts the least recently used down to the budget.

@@ -55,7 +55,7 @@ IndexNeeds index_needs(const VodSettings& settings, std::string_view relative_pa
   IndexNeeds needs;
   const bool paced = settings.throttle || !query.empty();  // ?rate= may pace too
   if (is_mp4_family(relative_path)) {
-    needs.mp4_index = hls || !query.empty() || paced;
+    needs.mp4_index = hls || paced;  // a seek (a query) counts as paced
     needs.hls_plan = hls;
     needs.hls_segment_target_ms = settings.hls_segment_target_ms;
   } else if (mime_type_for(relative_path) == "video/x-flv") {
